@@ -10,6 +10,9 @@
 #ifndef QEMU_MAIN_LOOP_H
 #define QEMU_MAIN_LOOP_H
 
+#include "qapi/error.h"
+#include <glib-unix.h>
+
 typedef struct QEMUBH QEMUBH;
 typedef struct AioContext AioContext;
 typedef void QEMUBHFunc(void *opaque);

@@ -50,6 +50,25 @@ void qemu_system_reset(ShutdownCause reason);
 /* Main loop helper: true once a shutdown has been requested. */
 bool qemu_shutdown_requested_get(void);
 
+const char *ShutdownCause_str(ShutdownCause cause);
+
+/*
+ * Run the main loop until a shutdown is requested (quit, SIGTERM, SIGINT,
+ * SIGHUP). Installs those signal handlers and ignores SIGPIPE.
+ */
+void qemu_main_loop(void);
+int qemu_main_loop_exit_status(void);
+void qemu_main_loop_set_exit_status(int status);
+
+/*
+ * Where run-state events go ("STOP", "RESUME", "RESET", "SHUTDOWN"): the
+ * QMP monitor installs a sink that turns them into QMP events. guest says
+ * whether the guest caused it.
+ */
+typedef void RunstateEventSink(const char *event, bool guest,
+                               ShutdownCause cause);
+void runstate_set_event_sink(RunstateEventSink *sink);
+
 /* Called on state changes (running, reason) for listeners. */
 typedef void VMChangeStateHandler(void *opaque, bool running, RunState state);
 typedef struct VMChangeStateEntry VMChangeStateEntry;

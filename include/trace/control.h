@@ -10,6 +10,8 @@
 #ifndef TRACE_CONTROL_H
 #define TRACE_CONTROL_H
 
+#include "qapi/error.h"
+
 typedef struct TraceEvent {
     const char *name;
     bool dstate;

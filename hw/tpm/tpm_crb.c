@@ -1,0 +1,740 @@
+/*
+ * tpm-crb: the TPM 2.0 Command Response Buffer interface of the TCG PC
+ * Client Platform TPM Profile (PTP) v1.07, with chunked transfers of
+ * commands and responses larger than the data window.
+ *
+ * The behaviour is specified in docs/specs/tpm-crb-chunking.rst (the
+ * project's SPEC sections 2 to 4): an explicit transfer phase, framing
+ * errors answered by the device itself, tpmSts reserved for backend
+ * failure, and byte-for-byte QEMU 7.2 behaviour while chunking is off.
+ *
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/module.h"
+#include "qemu/error-report.h"
+#include "qapi/error.h"
+#include "hw/core/boards.h"
+#include "hw/core/qdev-properties.h"
+#include "hw/acpi/tpm.h"
+#include "migration/vmstate.h"
+#include "migration/blocker.h"
+#include "system/memory.h"
+#include "system/tpm_backend.h"
+#include "system/tpm_util.h"
+#include "system/reset.h"
+#include "tpm_prop.h"
+#include "trace.h"
+#include "qom/object.h"
+
+/*
+ * Where a transfer stands (SPEC §4). Each CTRL_START write is one switch
+ * on this; nothing is inferred from buffer lengths.
+ */
+typedef enum CRBPhase {
+    CRB_PHASE_IDLE,         /* no command, no response kept */
+    CRB_PHASE_UPLOAD,       /* command chunks arriving (nextChunk) */
+    CRB_PHASE_EXECUTING,    /* the backend owns the command; Start = 1 */
+    CRB_PHASE_DOWNLOAD,     /* response chunks left to read */
+    CRB_PHASE_DRAINED,      /* whole response delivered, kept for retry */
+} CRBPhase;
+
+struct CRBState {
+    DeviceState parent_obj;
+
+    TPMBackend *tpmbe;
+    TPMBackendCmd cmd;
+    uint32_t regs[TPM_CRB_R_MAX];
+    MemoryRegion mmio;
+    MemoryRegion cmdmem;
+
+    /* W: the data window, property x-data-buffer-size. */
+    uint32_t data_buffer_size;
+    /* The buffer size handed to the backend: B, or min(B, W). */
+    uint32_t be_buffer_size;
+    /* CapCRBChunk as advertised: cap-chunk && B > W (SPEC §3). */
+    bool chunking;
+
+    /*
+     * Transfer state, named so that a VMStateDescription can carry it:
+     * the command received so far (its header holds the declared size S),
+     * the response (exactly R bytes once validated) and how much of it
+     * the guest has been given.
+     */
+    CRBPhase phase;
+    GByteArray *command_buffer;
+    GByteArray *response_buffer;
+    uint32_t response_offset;
+
+    bool cap_chunk;
+    bool allow_chunk_migration;
+    Error *migration_blocker;
+};
+typedef struct CRBState CRBState;
+
+DECLARE_INSTANCE_CHECKER(CRBState, CRB, TYPE_TPM_CRB)
+
+#define CRB_INTF_TYPE_CRB_ACTIVE 0b1
+#define CRB_INTF_VERSION_CRB 0b1
+#define CRB_INTF_CAP_LOCALITY_0_ONLY 0b0
+#define CRB_INTF_CAP_IDLE_FAST 0b0
+#define CRB_INTF_CAP_XFER_SIZE_64 0b11
+#define CRB_INTF_CAP_FIFO_NOT_SUPPORTED 0b0
+#define CRB_INTF_CAP_CRB_SUPPORTED 0b1
+#define CRB_INTF_IF_SELECTOR_CRB 0b1
+#define CRB_INTF_VID_IBM 0x1014
+
+/* Smallest window that still holds a header and some payload. */
+#define CRB_DATA_BUFFER_MIN 16
+
+#define TPM_CRB_NO_LOCALITY 0xff
+
+/* TPM 2.0 response for a command whose size field is wrong. */
+#define TPM2_ST_NO_SESSIONS 0x8001
+#define TPM_RC_COMMAND_SIZE 0x142
+
+static const char *const crb_phase_name[] = {
+    [CRB_PHASE_IDLE] = "IDLE",
+    [CRB_PHASE_UPLOAD] = "UPLOAD",
+    [CRB_PHASE_EXECUTING] = "EXECUTING",
+    [CRB_PHASE_DOWNLOAD] = "DOWNLOAD",
+    [CRB_PHASE_DRAINED] = "DRAINED",
+};
+
+static void tpm_crb_set_phase(CRBState *s, CRBPhase phase)
+{
+    if (s->phase != phase) {
+        trace_tpm_crb_phase(crb_phase_name[s->phase], crb_phase_name[phase]);
+        s->phase = phase;
+    }
+}
+
+static uint8_t *tpm_crb_window(CRBState *s)
+{
+    return memory_region_get_ram_ptr(&s->cmdmem);
+}
+
+/*
+ * Put len bytes at the start of the data window. With chunking the rest
+ * of the window is zeroed (SPEC §4), so that a short last chunk is not
+ * followed by stale bytes. Without chunking the device keeps QEMU 7.2's
+ * window exactly: there the backend wrote the response over the command
+ * in place and left the bytes after it alone.
+ */
+static void tpm_crb_window_fill(CRBState *s, const uint8_t *data,
+                                uint32_t len)
+{
+    uint8_t *win = tpm_crb_window(s);
+
+    assert(len <= s->data_buffer_size);
+    if (len) {
+        memcpy(win, data, len);
+    }
+    if (s->chunking) {
+        memset(win + len, 0, s->data_buffer_size - len);
+    }
+    memory_region_set_dirty(&s->cmdmem, 0, s->data_buffer_size);
+}
+
+/* Drop any partial upload and any kept response (SPEC §4, Discarding). */
+static void tpm_crb_discard(CRBState *s, const char *why)
+{
+    assert(s->phase != CRB_PHASE_EXECUTING);
+    if (s->command_buffer->len || s->response_buffer->len) {
+        trace_tpm_crb_discard(why, s->command_buffer->len,
+                              s->response_buffer->len);
+    }
+    g_byte_array_set_size(s->command_buffer, 0);
+    g_byte_array_set_size(s->response_buffer, 0);
+    s->response_offset = 0;
+    tpm_crb_set_phase(s, CRB_PHASE_IDLE);
+}
+
+/*
+ * Give the guest the next piece of the response: min(W, R - offset)
+ * bytes. PTP v1.07 §6.4.2.2: after the last chunk the response stays
+ * available for crbRspRetry until a new command begins.
+ */
+static void tpm_crb_download_next(CRBState *s)
+{
+    uint32_t total = s->response_buffer->len;
+    uint32_t n = MIN(s->data_buffer_size, total - s->response_offset);
+
+    tpm_crb_window_fill(s, s->response_buffer->data + s->response_offset, n);
+    s->response_offset += n;
+    trace_tpm_crb_download(n, s->response_offset, total);
+    tpm_crb_set_phase(s, s->response_offset < total ? CRB_PHASE_DOWNLOAD
+                                                    : CRB_PHASE_DRAINED);
+}
+
+/* A validated response of response_buffer->len bytes is ready. */
+static void tpm_crb_response_ready(CRBState *s)
+{
+    s->response_offset = 0;
+    tpm_crb_download_next(s);
+}
+
+/*
+ * A framing error (declared size below a header or above the buffer, or
+ * Start before the whole command arrived) is answered by the device with
+ * a well-formed TPM 2.0 error, as a normal completion: the backend never
+ * sees the command and tpmSts stays 0 (SPEC §4, differs from upstream).
+ */
+static void tpm_crb_framing_error(CRBState *s, const char *why,
+                                  uint32_t declared)
+{
+    uint8_t *rsp;
+
+    trace_tpm_crb_framing_error(why, declared, s->command_buffer->len,
+                                s->be_buffer_size);
+    g_byte_array_set_size(s->command_buffer, 0);
+    g_byte_array_set_size(s->response_buffer, TPM_HEADER_SIZE);
+    rsp = s->response_buffer->data;
+    rsp[0] = TPM2_ST_NO_SESSIONS >> 8;
+    rsp[1] = TPM2_ST_NO_SESSIONS & 0xff;
+    rsp[2] = 0;
+    rsp[3] = 0;
+    rsp[4] = 0;
+    rsp[5] = TPM_HEADER_SIZE;
+    rsp[6] = 0;
+    rsp[7] = 0;
+    rsp[8] = TPM_RC_COMMAND_SIZE >> 8;
+    rsp[9] = TPM_RC_COMMAND_SIZE & 0xff;
+    tpm_crb_response_ready(s);
+}
+
+/*
+ * Append the next piece of the command from the window: min(W, S -
+ * received) bytes. Outside UPLOAD this is the first piece of a new
+ * command, so a kept response is dropped and S is read from the header
+ * in the window. Returns false if the command was refused (and answered
+ * locally); never buffers more than S <= B bytes.
+ */
+static bool tpm_crb_upload_chunk(CRBState *s)
+{
+    const uint8_t *win = tpm_crb_window(s);
+    uint32_t declared, n;
+
+    if (s->phase == CRB_PHASE_UPLOAD) {
+        declared = tpm_cmd_get_size(s->command_buffer->data);
+    } else {
+        tpm_crb_discard(s, "new command");
+        declared = tpm_cmd_get_size(win);
+        if (declared < TPM_HEADER_SIZE) {
+            tpm_crb_framing_error(s, "command shorter than its header",
+                                  declared);
+            return false;
+        }
+        if (declared > s->be_buffer_size) {
+            tpm_crb_framing_error(s, "command larger than the TPM buffer",
+                                  declared);
+            return false;
+        }
+        tpm_crb_set_phase(s, CRB_PHASE_UPLOAD);
+    }
+
+    n = MIN(s->data_buffer_size, declared - s->command_buffer->len);
+    g_byte_array_append(s->command_buffer, win, n);
+    trace_tpm_crb_upload(n, s->command_buffer->len, declared);
+    return true;
+}
+
+/*
+ * Start (PTP v1.07 §6.5.3.9): take the last (or only) piece of the
+ * command and, once S bytes are in, hand exactly S bytes to the backend.
+ */
+static void tpm_crb_start(CRBState *s)
+{
+    uint32_t declared;
+
+    if (!tpm_crb_upload_chunk(s)) {
+        return;
+    }
+    declared = tpm_cmd_get_size(s->command_buffer->data);
+    if (s->command_buffer->len < declared) {
+        tpm_crb_framing_error(s, "Start before the whole command arrived",
+                              declared);
+        return;
+    }
+
+    /*
+     * Zero the room so that a backend that under-delivers can never make
+     * the device return bytes of an earlier response.
+     */
+    g_byte_array_set_size(s->response_buffer, s->be_buffer_size);
+    memset(s->response_buffer->data, 0, s->be_buffer_size);
+    s->response_offset = 0;
+
+    ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, Start, 1);
+    tpm_crb_set_phase(s, CRB_PHASE_EXECUTING);
+    s->cmd = (TPMBackendCmd) {
+        .locty = 0,
+        .in = s->command_buffer->data,
+        .in_len = declared,
+        .out = s->response_buffer->data,
+        .out_len = s->be_buffer_size,
+    };
+    trace_tpm_crb_deliver(s->cmd.in_len, s->cmd.out_len);
+    tpm_backend_deliver_request(s->tpmbe, &s->cmd);
+}
+
+/* nextChunk (PTP v1.07 §6.5.3.9): upload or download, by phase. */
+static void tpm_crb_next_chunk(CRBState *s)
+{
+    switch (s->phase) {
+    case CRB_PHASE_IDLE:
+    case CRB_PHASE_UPLOAD:
+    case CRB_PHASE_DRAINED:
+        tpm_crb_upload_chunk(s);
+        break;
+    case CRB_PHASE_DOWNLOAD:
+        tpm_crb_download_next(s);
+        break;
+    case CRB_PHASE_EXECUTING:
+        /* Unreachable: Start = 1 makes every CTRL_START write a no-op. */
+        break;
+    }
+}
+
+/* crbRspRetry (PTP v1.07 §6.5.3.9): deliver the response from the top. */
+static void tpm_crb_rsp_retry(CRBState *s, uint64_t addr, uint32_t val)
+{
+    switch (s->phase) {
+    case CRB_PHASE_DOWNLOAD:
+    case CRB_PHASE_DRAINED:
+        tpm_crb_response_ready(s);
+        break;
+    case CRB_PHASE_IDLE:
+    case CRB_PHASE_UPLOAD:
+    case CRB_PHASE_EXECUTING:
+        trace_tpm_crb_write_ignored(addr, val, "crbRspRetry without response");
+        break;
+    }
+}
+
+static uint8_t tpm_crb_get_active_locty(CRBState *s)
+{
+    if (!ARRAY_FIELD_EX32(s->regs, CRB_LOC_STATE, locAssigned)) {
+        return TPM_CRB_NO_LOCALITY;
+    }
+    return ARRAY_FIELD_EX32(s->regs, CRB_LOC_STATE, activeLocality);
+}
+
+static void tpm_crb_write_start(CRBState *s, uint8_t locty, uint64_t addr,
+                                uint32_t val)
+{
+    if (tpm_crb_get_active_locty(s) != locty) {
+        trace_tpm_crb_write_ignored(addr, val, "locality not active");
+        return;
+    }
+    if (ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, Start)) {
+        trace_tpm_crb_write_ignored(addr, val, "command executing");
+        return;
+    }
+
+    /*
+     * One action per write; Start wins, then nextChunk, then crbRspRetry
+     * (SPEC §4). nextChunk and crbRspRetry never stick: the device has
+     * acted on them before the write returns.
+     */
+    if (FIELD_EX32(val, CRB_CTRL_START, Start)) {
+        tpm_crb_start(s);
+    } else if (!s->chunking) {
+        if (val) {
+            trace_tpm_crb_write_ignored(addr, val, "chunking not offered");
+        }
+    } else if (FIELD_EX32(val, CRB_CTRL_START, nextChunk)) {
+        tpm_crb_next_chunk(s);
+    } else if (FIELD_EX32(val, CRB_CTRL_START, crbRspRetry)) {
+        tpm_crb_rsp_retry(s, addr, val);
+    }
+}
+
+static void tpm_crb_write_ctrl_req(CRBState *s, uint64_t addr, uint32_t val)
+{
+    /* As QEMU 7.2: exactly one request bit, else nothing happens. */
+    if (val == R_CRB_CTRL_REQ_cmdReady_MASK) {
+        ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmIdle, 0);
+        if (s->phase != CRB_PHASE_EXECUTING) {
+            tpm_crb_discard(s, "cmdReady");
+        }
+    } else if (val == R_CRB_CTRL_REQ_goIdle_MASK) {
+        if (s->phase == CRB_PHASE_EXECUTING) {
+            trace_tpm_crb_write_ignored(addr, val, "goIdle while executing");
+            return;
+        }
+        ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmIdle, 1);
+        tpm_crb_discard(s, "goIdle");
+    } else if (val) {
+        trace_tpm_crb_write_ignored(addr, val, "not a single request");
+    }
+}
+
+static void tpm_crb_write_cancel(CRBState *s, uint64_t addr, uint32_t val)
+{
+    /* Drivers write 0 here before each command; only a 1 asks. */
+    if (!FIELD_EX32(val, CRB_CTRL_CANCEL, cancel)) {
+        return;
+    }
+    if (s->phase == CRB_PHASE_EXECUTING) {
+        /* The completion arrives as usual, with the TPM's answer. */
+        trace_tpm_crb_cancel();
+        tpm_backend_cancel_cmd(s->tpmbe);
+    } else {
+        tpm_crb_discard(s, "cancel");
+    }
+}
+
+static void tpm_crb_write_loc_ctrl(CRBState *s, uint8_t locty, uint64_t addr,
+                                   uint32_t val)
+{
+    /*
+     * As QEMU 7.2, one request per write. Only locality 0 is decoded
+     * (CapLocality = 0), so seize, which must come from a locality higher
+     * than the active one, and resetEstablishmentBit, reserved to
+     * localities 3 and 4, can never be honoured.
+     */
+    if (val == R_CRB_LOC_CTRL_requestAccess_MASK) {
+        ARRAY_FIELD_DP32(s->regs, CRB_LOC_STS, Granted, 1);
+        ARRAY_FIELD_DP32(s->regs, CRB_LOC_STS, beenSeized, 0);
+        ARRAY_FIELD_DP32(s->regs, CRB_LOC_STATE, locAssigned, 1);
+        ARRAY_FIELD_DP32(s->regs, CRB_LOC_STATE, activeLocality, locty);
+        trace_tpm_crb_locality("request", s->regs[R_CRB_LOC_STATE],
+                               s->regs[R_CRB_LOC_STS]);
+    } else if (val == R_CRB_LOC_CTRL_relinquish_MASK) {
+        ARRAY_FIELD_DP32(s->regs, CRB_LOC_STATE, locAssigned, 0);
+        ARRAY_FIELD_DP32(s->regs, CRB_LOC_STS, Granted, 0);
+        trace_tpm_crb_locality("relinquish", s->regs[R_CRB_LOC_STATE],
+                               s->regs[R_CRB_LOC_STS]);
+        if (s->phase != CRB_PHASE_EXECUTING) {
+            tpm_crb_discard(s, "relinquish");
+        }
+    } else if (val == R_CRB_LOC_CTRL_seize_MASK) {
+        trace_tpm_crb_write_ignored(addr, val, "seize from locality 0");
+    } else if (val == R_CRB_LOC_CTRL_resetEstablishmentBit_MASK) {
+        trace_tpm_crb_write_ignored(addr, val, "only localities 3 and 4");
+    } else if (val) {
+        trace_tpm_crb_write_ignored(addr, val, "not a single request");
+    }
+}
+
+static uint64_t tpm_crb_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    CRBState *s = CRB(opaque);
+    unsigned shift = 8 * (addr & 3);
+    uint32_t reg = s->regs[addr >> 2];
+    uint32_t val;
+
+    if ((addr & ~3) == A_CRB_LOC_STATE) {
+        /* Kept as QEMU 7.2 reports it, for identical LOC_STATE reads. */
+        reg |= !tpm_backend_get_tpm_established_flag(s->tpmbe);
+    }
+    /* The dispatcher only passes aligned accesses; stay inside anyway. */
+    val = extract32(reg, shift, MIN(8 * size, 32 - shift));
+
+    trace_tpm_crb_mmio_read(addr, size, val);
+    return val;
+}
+
+static void tpm_crb_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                               unsigned size)
+{
+    CRBState *s = CRB(opaque);
+    /* The register as the access sees it: bytes land at their offset. */
+    uint32_t v = (uint32_t)val << (8 * (addr & 3));
+    uint8_t locty = addr >> TPM_CRB_LOCALITY_SHIFT;
+
+    trace_tpm_crb_mmio_write(addr, size, val);
+
+    switch (addr & ~3) {
+    case A_CRB_LOC_CTRL:
+        tpm_crb_write_loc_ctrl(s, locty, addr, v);
+        break;
+    case A_CRB_CTRL_REQ:
+        tpm_crb_write_ctrl_req(s, addr, v);
+        break;
+    case A_CRB_CTRL_CANCEL:
+        tpm_crb_write_cancel(s, addr, v);
+        break;
+    case A_CRB_CTRL_START:
+        tpm_crb_write_start(s, locty, addr, v);
+        break;
+    default:
+        /* Status, identity, size and address registers are read-only. */
+        trace_tpm_crb_write_ignored(addr, v, "read-only register");
+        break;
+    }
+}
+
+static const MemoryRegionOps tpm_crb_memory_ops = {
+    .read = tpm_crb_mmio_read,
+    .write = tpm_crb_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 4,
+    },
+};
+
+/*
+ * The backend finished (on the main loop). Its response is accepted only
+ * when its declared size R satisfies 10 <= R <= B and R <= the bytes it
+ * produced; anything else is a backend failure, which alone sets tpmSts
+ * (SPEC §4). A backend that knows how many bytes it received may lower
+ * cmd.out_len to that count.
+ */
+static void tpm_crb_request_completed(TPMIf *ti, int ret)
+{
+    CRBState *s = CRB(ti);
+    uint32_t produced = MIN(s->cmd.out_len, s->be_buffer_size);
+    uint32_t rsp_size = 0;
+
+    ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, Start, 0);
+    g_byte_array_set_size(s->command_buffer, 0);
+    if (s->phase != CRB_PHASE_EXECUTING) {
+        return;
+    }
+    tpm_crb_set_phase(s, CRB_PHASE_IDLE);
+
+    if (ret == 0 && produced >= TPM_HEADER_SIZE) {
+        rsp_size = tpm_cmd_get_size(s->response_buffer->data);
+    }
+    trace_tpm_crb_request_completed(ret, rsp_size);
+
+    if (ret != 0 || rsp_size < TPM_HEADER_SIZE || rsp_size > produced) {
+        trace_tpm_crb_backend_failure(ret, rsp_size, produced,
+                                      s->be_buffer_size);
+        /* A real TPM's failure mode: stays set until reset. */
+        ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmSts, 1);
+        tpm_crb_discard(s, "backend failure");
+        tpm_crb_window_fill(s, NULL, 0);
+        return;
+    }
+
+    g_byte_array_set_size(s->response_buffer, rsp_size);
+    tpm_crb_response_ready(s);
+}
+
+static enum TPMVersion tpm_crb_get_version(TPMIf *ti)
+{
+    CRBState *s = CRB(ti);
+
+    return tpm_backend_get_tpm_version(s->tpmbe);
+}
+
+static int tpm_crb_pre_save(void *opaque)
+{
+    CRBState *s = opaque;
+
+    tpm_backend_finish_sync(s->tpmbe);
+
+    return 0;
+}
+
+/* The chunk subsection (SPEC §5) is added by the migration work. */
+static const VMStateDescription vmstate_tpm_crb = {
+    .name = "tpm-crb",
+    .version_id = 0,
+    .minimum_version_id = 0,
+    .pre_save = tpm_crb_pre_save,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_ARRAY(regs, CRBState, TPM_CRB_R_MAX),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const Property tpm_crb_properties[] = {
+    DEFINE_PROP_TPMBE("tpmdev", CRBState, tpmbe),
+    DEFINE_PROP_BOOL("cap-chunk", CRBState, cap_chunk, true),
+    DEFINE_PROP_BOOL("x-allow-chunk-migration", CRBState,
+                     allow_chunk_migration, true),
+    DEFINE_PROP_UINT32("x-data-buffer-size", CRBState, data_buffer_size,
+                       TPM_CRB_DATA_BUFFER_SIZE),
+};
+
+static void tpm_crb_reset(void *dev)
+{
+    CRBState *s = CRB(dev);
+    uint32_t window = s->data_buffer_size;
+    hwaddr databuf = TPM_CRB_ADDR_BASE + A_CRB_DATA_BUFFER;
+    size_t b;
+
+    /* Waits for an executing command; its completion runs first. */
+    tpm_backend_reset(s->tpmbe);
+    if (s->phase == CRB_PHASE_EXECUTING) {
+        /* The backend never completed: nothing may point at our buffers. */
+        s->phase = CRB_PHASE_IDLE;
+    }
+    tpm_crb_discard(s, "reset");
+
+    /*
+     * SPEC §3: advertise CapCRBChunk only when chunking can help, i.e.
+     * the TPM takes commands larger than the window.
+     */
+    b = tpm_backend_get_buffer_size(s->tpmbe);
+    s->chunking = s->cap_chunk && b > window;
+    s->be_buffer_size = s->chunking ? b : MIN(b, window);
+
+    memset(s->regs, 0, sizeof(s->regs));
+
+    ARRAY_FIELD_DP32(s->regs, CRB_LOC_STATE, tpmRegValidSts, 1);
+    ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmIdle, 1);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, InterfaceType,
+                     CRB_INTF_TYPE_CRB_ACTIVE);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, InterfaceVersion,
+                     CRB_INTF_VERSION_CRB);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, CapLocality,
+                     CRB_INTF_CAP_LOCALITY_0_ONLY);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, CapCRBIdleBypass,
+                     CRB_INTF_CAP_IDLE_FAST);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, CapCRBChunk, s->chunking);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, CapDataXferSizeSupport,
+                     CRB_INTF_CAP_XFER_SIZE_64);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, CapFIFO,
+                     CRB_INTF_CAP_FIFO_NOT_SUPPORTED);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, CapCRB,
+                     CRB_INTF_CAP_CRB_SUPPORTED);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, InterfaceSelector,
+                     CRB_INTF_IF_SELECTOR_CRB);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, RID, 0b0000);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID2, VID, CRB_INTF_VID_IBM);
+
+    /* Both buffers are the one data window, W bytes long. */
+    s->regs[R_CRB_CTRL_CMD_SIZE] = window;
+    s->regs[R_CRB_CTRL_CMD_LADDR] = (uint32_t)databuf;
+    s->regs[R_CRB_CTRL_CMD_HADDR] = (uint32_t)(databuf >> 32);
+    s->regs[R_CRB_CTRL_RSP_SIZE] = window;
+    /* CTRL_RSP_ADDR is one 64-bit register over two array slots. */
+    s->regs[R_CRB_CTRL_RSP_ADDR] = (uint32_t)databuf;
+    s->regs[R_CRB_CTRL_RSP_ADDR + 1] = (uint32_t)(databuf >> 32);
+
+    trace_tpm_crb_reset(s->be_buffer_size, window, s->chunking);
+
+    if (tpm_backend_startup_tpm(s->tpmbe, s->be_buffer_size) < 0) {
+        error_report("tpm-crb: the TPM backend failed to start with a "
+                     "buffer of %" PRIu32 " bytes", s->be_buffer_size);
+        exit(1);
+    }
+}
+
+static void tpm_crb_realize(DeviceState *dev, Error **errp)
+{
+    CRBState *s = CRB(dev);
+
+    if (!tpm_find()) {
+        error_setg(errp, "at most one TPM device is permitted");
+        return;
+    }
+    if (!s->tpmbe) {
+        error_setg(errp, "'tpmdev' property is required");
+        return;
+    }
+    if (s->data_buffer_size < CRB_DATA_BUFFER_MIN ||
+        s->data_buffer_size > TPM_CRB_DATA_BUFFER_SIZE) {
+        error_setg(errp, "tpm-crb: x-data-buffer-size must be between %d "
+                   "and %d bytes, got %" PRIu32, CRB_DATA_BUFFER_MIN,
+                   TPM_CRB_DATA_BUFFER_SIZE, s->data_buffer_size);
+        return;
+    }
+    if (s->cap_chunk && !s->allow_chunk_migration) {
+        MachineClass *mc = current_machine ?
+            MACHINE_GET_CLASS(current_machine) : NULL;
+
+        /* Older machine types cannot carry a transfer in flight. */
+        error_setg(&s->migration_blocker,
+                   "tpm-crb: cap-chunk=on cannot be migrated with machine "
+                   "type '%s'; chunk state needs machine version 11.1 or "
+                   "later", mc && mc->name ? mc->name : "(none)");
+        if (migrate_add_blocker_normal(&s->migration_blocker, errp) < 0) {
+            return;
+        }
+    }
+
+    memory_region_init_io(&s->mmio, OBJECT(s), &tpm_crb_memory_ops, s,
+                          "tpm-crb-mmio", sizeof(s->regs));
+    if (!memory_region_init_ram(&s->cmdmem, OBJECT(s), "tpm-crb-cmd",
+                                s->data_buffer_size, errp)) {
+        memory_region_finalize(&s->mmio);
+        if (s->migration_blocker) {
+            migrate_del_blocker(&s->migration_blocker);
+        }
+        return;
+    }
+
+    /*
+     * The registers are I/O, the window is RAM right after them; bytes
+     * between the end of a shrunken window and the end of the page are
+     * left unassigned.
+     */
+    memory_region_add_subregion(get_system_memory(), TPM_CRB_ADDR_BASE,
+                                &s->mmio);
+    memory_region_add_subregion(get_system_memory(),
+                                TPM_CRB_ADDR_BASE + sizeof(s->regs),
+                                &s->cmdmem);
+
+    s->command_buffer = g_byte_array_new();
+    s->response_buffer = g_byte_array_new();
+    s->phase = CRB_PHASE_IDLE;
+
+    qemu_register_reset(tpm_crb_reset, dev);
+}
+
+static void tpm_crb_unrealize(DeviceState *dev)
+{
+    CRBState *s = CRB(dev);
+
+    qemu_unregister_reset(tpm_crb_reset, dev);
+    /* The worker may still be writing into response_buffer. */
+    tpm_backend_finish_sync(s->tpmbe);
+
+    memory_region_del_subregion(get_system_memory(), &s->cmdmem);
+    memory_region_del_subregion(get_system_memory(), &s->mmio);
+    memory_region_finalize(&s->cmdmem);
+    memory_region_finalize(&s->mmio);
+
+    g_clear_pointer(&s->command_buffer, g_byte_array_unref);
+    g_clear_pointer(&s->response_buffer, g_byte_array_unref);
+
+    if (s->migration_blocker) {
+        migrate_del_blocker(&s->migration_blocker);
+    }
+}
+
+static void tpm_crb_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    TPMIfClass *tc = TPM_IF_CLASS(klass);
+
+    dc->realize = tpm_crb_realize;
+    dc->unrealize = tpm_crb_unrealize;
+    device_class_set_props(dc, tpm_crb_properties);
+    dc->vmsd = &vmstate_tpm_crb;
+    dc->user_creatable = true;
+    dc->desc = "TPM 2.0 CRB interface (PTP v1.07, chunked transfers)";
+    tc->model = TPM_MODEL_TPM_CRB;
+    tc->get_version = tpm_crb_get_version;
+    tc->request_completed = tpm_crb_request_completed;
+
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo tpm_crb_info = {
+    .name = TYPE_TPM_CRB,
+    .parent = TYPE_DEVICE,
+    .instance_size = sizeof(CRBState),
+    .class_init = tpm_crb_class_init,
+    .interfaces = (const InterfaceInfo[]) {
+        { TYPE_TPM_IF },
+        { }
+    }
+};
+
+static void tpm_crb_register(void)
+{
+    type_register_static(&tpm_crb_info);
+}
+
+type_init(tpm_crb_register)
