@@ -10,6 +10,7 @@
 #include "qemu/osdep.h"
 #include <poll.h>
 #include <sys/socket.h>
+#include "qemu/bswap.h"
 #include "qemu/error-report.h"
 #include "system/tpm_util.h"
 #include "tpm_int.h"
@@ -18,29 +19,15 @@
 /* How long the version probe waits for an answer. */
 #define TPM_UTIL_PROBE_TIMEOUT_MS 1000
 
-static void tpm_util_put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = v >> 8;
-    p[1] = v;
-}
-
-static void tpm_util_put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = v >> 24;
-    p[1] = v >> 16;
-    p[2] = v >> 8;
-    p[3] = v;
-}
-
 void tpm_util_write_error_response(uint8_t *out, uint32_t out_len,
                                    uint16_t tag, uint32_t errcode)
 {
     if (out_len < TPM_HEADER_SIZE) {
         return;
     }
-    tpm_util_put_be16(out, tag);
-    tpm_util_put_be32(out + 2, TPM_HEADER_SIZE);
-    tpm_util_put_be32(out + 6, errcode);
+    stw_be_p(out, tag);
+    stl_be_p(out + 2, TPM_HEADER_SIZE);
+    stl_be_p(out + 6, errcode);
 }
 
 /*
@@ -127,9 +114,9 @@ int tpm_util_test_tpmdev(int tpm_fd, TPMVersion *tpm_version)
 
     *tpm_version = TPM_VERSION_UNSPEC;
 
-    tpm_util_put_be16(req, TPM2_ST_NO_SESSIONS);
-    tpm_util_put_be32(req + 2, sizeof(req));
-    tpm_util_put_be32(req + 6, TPM2_CC_ReadClock);
+    stw_be_p(req, TPM2_ST_NO_SESSIONS);
+    stl_be_p(req + 2, sizeof(req));
+    stl_be_p(req + 6, TPM2_CC_ReadClock);
     ret = tpm_util_request(tpm_fd, req, sizeof(req), rsp, sizeof(rsp), &tag);
     if (ret < 0) {
         return ret;
@@ -140,9 +127,9 @@ int tpm_util_test_tpmdev(int tpm_fd, TPMVersion *tpm_version)
         return 0;
     }
 
-    tpm_util_put_be16(req, TPM_TAG_RQU_COMMAND);
-    tpm_util_put_be32(req + 2, sizeof(req));
-    tpm_util_put_be32(req + 6, TPM_ORD_GetTicks);
+    stw_be_p(req, TPM_TAG_RQU_COMMAND);
+    stl_be_p(req + 2, sizeof(req));
+    stl_be_p(req + 6, TPM_ORD_GetTicks);
     ret = tpm_util_request(tpm_fd, req, sizeof(req), rsp, sizeof(rsp), &tag);
     if (ret < 0) {
         return ret;

@@ -10,6 +10,7 @@
 #ifndef MIGRATION_VMSTATE_H
 #define MIGRATION_VMSTATE_H
 
+#include "qom/object.h"
 #include "migration/qemu-file-types.h"
 
 typedef struct VMStateInfo VMStateInfo;
