@@ -131,7 +131,9 @@ uint64_t qemu_file_tell(QEMUFile *f)
 
 size_t qemu_file_remaining(QEMUFile *f)
 {
-    g_assert(f->kind == QEMU_FILE_BUFFER_IN);
+    if (f->kind != QEMU_FILE_BUFFER_IN) {
+        return SIZE_MAX;
+    }
     return f->buf->len - f->pos;
 }
 

@@ -25,13 +25,22 @@ typedef struct Chardev {
     int *pending_fds;
     int n_pending_fds;
     int timeout_ms;
+    /* Event-driven front end state (chardev/char.c), or NULL. */
+    struct ChardevPrivate *priv;
 } Chardev;
 
 /* -chardev BACKEND,id=ID,...; client sockets connect here. */
 Chardev *qemu_chr_new_from_opts(QemuOpts *opts, Error **errp);
 Chardev *qemu_chr_new_from_string(const char *optstr, Error **errp);
+/*
+ * The legacy form that -qtest and -qmp take: "unix:PATH[,server=on,
+ * wait=off]" (or "none": returns NULL without error). The chardev gets
+ * the given label.
+ */
+Chardev *qemu_chr_new(const char *label, const char *filename, Error **errp);
 Chardev *qemu_chr_find(const char *label);
 void qemu_chr_delete(Chardev *chr);
+/* At exit: flush pending output (bounded wait), close and unlink. */
 void qemu_chr_cleanup(void);
 
 #endif /* QEMU_CHAR_H */

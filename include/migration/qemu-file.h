@@ -36,8 +36,8 @@ int qemu_fflush(QEMUFile *f);
 /* Bytes written to / consumed from this stream, plus the base. */
 uint64_t qemu_file_tell(QEMUFile *f);
 /*
- * Input buffers only: bytes not yet read. Lets a reader refuse a length
- * taken from the stream before allocating for it.
+ * Input buffers: bytes not yet read (SIZE_MAX for other streams). Lets a
+ * reader refuse a length taken from the stream before allocating for it.
  */
 size_t qemu_file_remaining(QEMUFile *f);
 /* Output buffers only: the bytes written so far. */

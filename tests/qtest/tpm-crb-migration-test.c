@@ -1,0 +1,1308 @@
+/*
+ * qtest: migrating tpm-crb with a real swtpm on both sides. Idle
+ * migration (PCRs and a key survive), migration in the middle of a
+ * chunked upload and of a chunked download, save to a file and restore
+ * into a fresh process, compatibility with x-allow-chunk-migration=off
+ * destinations and 11.0 machines, and destinations that must refuse a
+ * stream: corrupted device states, a smaller TPM buffer, truncations.
+ *
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <glib/gstdio.h>
+
+#include "hw/acpi/tpm.h"
+#include "tpm-emu.h"
+#include "tpm-proc.h"
+#include "tpm-util.h"
+#include "migration-stream.h"
+
+#define CRB(off) ((uint64_t)TPM_CRB_ADDR_BASE + (off))
+#define CRB_DATA CRB(A_CRB_DATA_BUFFER)
+#define SMALL_W 64
+#define MIGRATION_TIMEOUT_US (60 * G_USEC_PER_SEC)
+
+static const char *qemu_binary(void)
+{
+    const char *bin = g_getenv("QTEST_QEMU_BINARY");
+
+    g_assert_nonnull(bin);
+    return bin;
+}
+
+/* A VM: the emulator process and what stands behind its TPM. */
+typedef struct VM {
+    char *tpm_dir;
+    GPid tpm_pid;
+    SocketAddress *tpm_addr;
+    TPMEmu *emu;
+    TPMProc *p;
+} VM;
+
+/*
+ * Start a VM with machine type machine, extra tpm-crb properties devopts
+ * ("" or ",prop=value...") and extra arguments (NULL-terminated). With
+ * emu, the TPM is that fake instead of a fresh swtpm.
+ */
+static VM *vm_start(const char *machine, const char *devopts,
+                    const char *const *extra, TPMEmu *emu)
+{
+    g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    VM *vm = g_new0(VM, 1);
+    const char *sock;
+
+    if (emu) {
+        vm->emu = emu;
+        sock = tpm_emu_socket_path(emu);
+    } else {
+        vm->tpm_dir = g_dir_make_tmp("tpm-crb-mig-XXXXXX", &err);
+        g_assert_no_error(err);
+        g_assert_true(tpm_util_swtpm_start(vm->tpm_dir, &vm->tpm_pid,
+                                           &vm->tpm_addr, &err));
+        g_assert_no_error(err);
+        sock = vm->tpm_addr->u.q_unix.path;
+    }
+    g_ptr_array_add(args, g_strdup("-M"));
+    g_ptr_array_add(args, g_strdup(machine));
+    g_ptr_array_add(args, g_strdup("-nodefaults"));
+    g_ptr_array_add(args, g_strdup("-chardev"));
+    g_ptr_array_add(args, g_strdup_printf("socket,id=chr,path=%s", sock));
+    g_ptr_array_add(args, g_strdup("-tpmdev"));
+    g_ptr_array_add(args, g_strdup("emulator,id=tpm0,chardev=chr"));
+    g_ptr_array_add(args, g_strdup("-device"));
+    g_ptr_array_add(args, g_strdup_printf("tpm-crb,tpmdev=tpm0%s",
+                                          devopts));
+    for (; extra && *extra; extra++) {
+        g_ptr_array_add(args, g_strdup(*extra));
+    }
+    g_ptr_array_add(args, NULL);
+    vm->p = tpm_proc_spawn(qemu_binary(), (const char *const *)args->pdata,
+                           true);
+    tpm_proc_connect(vm->p, true);
+    return vm;
+}
+
+static void vm_stop(VM *vm)
+{
+    if (!vm) {
+        return;
+    }
+    if (!vm->p->exited) {
+        tpm_proc_quit(vm->p);
+    }
+    tpm_proc_free(vm->p);
+    if (vm->tpm_dir) {
+        tpm_util_swtpm_kill(vm->tpm_pid);
+        qapi_free_SocketAddress(vm->tpm_addr);
+        tpm_util_rmdir(vm->tpm_dir);
+        g_free(vm->tpm_dir);
+    }
+    g_free(vm);
+}
+
+/* QMP */
+
+static JsonObject *vm_qmp(VM *vm, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static JsonObject *vm_qmp(VM *vm, const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return tpm_proc_qmp(vm->p, cmd);
+}
+
+static char *vm_runstate(VM *vm)
+{
+    JsonObject *rsp = vm_qmp(vm, "{'execute': 'query-status'}");
+    char *status;
+
+    g_assert_true(json_object_has_member(rsp, "return"));
+    status = g_strdup(json_object_get_string_member(
+                          json_object_get_object_member(rsp, "return"),
+                          "status"));
+    json_object_unref(rsp);
+    return status;
+}
+
+/* Poll query-migrate until a final status; returns it, *desc if failed. */
+static char *vm_wait_migration(VM *vm, char **desc)
+{
+    gint64 deadline = g_get_monotonic_time() + MIGRATION_TIMEOUT_US;
+
+    for (;;) {
+        JsonObject *rsp = vm_qmp(vm, "{'execute': 'query-migrate'}");
+        JsonObject *ret = json_object_get_object_member(rsp, "return");
+        const char *status = json_object_has_member(ret, "status") ?
+            json_object_get_string_member(ret, "status") : "";
+
+        if (!strcmp(status, "completed") || !strcmp(status, "failed") ||
+            !strcmp(status, "cancelled")) {
+            char *result = g_strdup(status);
+
+            if (desc) {
+                *desc = json_object_has_member(ret, "error-desc") ?
+                    g_strdup(json_object_get_string_member(ret,
+                                                           "error-desc")) :
+                    NULL;
+            }
+            json_object_unref(rsp);
+            return result;
+        }
+        json_object_unref(rsp);
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(5 * 1000);
+    }
+}
+
+static void vm_migrate(VM *src, const char *uri)
+{
+    JsonObject *rsp = vm_qmp(src, "{'execute': 'migrate', "
+                             "'arguments': {'uri': '%s'}}", uri);
+
+    if (!json_object_has_member(rsp, "return")) {
+        g_error("migrate %s refused", uri);
+    }
+    json_object_unref(rsp);
+}
+
+static void assert_status(VM *vm, const char *want)
+{
+    g_autofree char *status = vm_wait_migration(vm, NULL);
+
+    g_assert_cmpstr(status, ==, want);
+}
+
+static void assert_runstate(VM *vm, const char *want)
+{
+    g_autofree char *state = vm_runstate(vm);
+
+    g_assert_cmpstr(state, ==, want);
+}
+
+/* Migrate src to a new destination over a unix socket. */
+static VM *migrate_to_new(VM *src, const char *devopts, TPMEmu *emu)
+{
+    g_autofree char *uri = g_strdup_printf("unix:%s/mig.sock", src->p->dir);
+    const char *extra[] = { "-incoming", uri, NULL };
+    VM *dst = vm_start("q35", devopts, extra, emu);
+
+    vm_migrate(src, uri);
+    assert_status(src, "completed");
+    assert_status(dst, "completed");
+    assert_runstate(src, "postmigrate");
+    assert_runstate(dst, "running");
+    return dst;
+}
+
+/* CRB access */
+
+static uint32_t crb_r(VM *vm, uint32_t off)
+{
+    return tpm_proc_readl(vm->p, CRB(off));
+}
+
+static void crb_w(VM *vm, uint32_t off, uint32_t val)
+{
+    tpm_proc_writel(vm->p, CRB(off), val);
+}
+
+static void window_write(VM *vm, const uint8_t *buf, size_t len)
+{
+    tpm_qtest_memwrite(vm->p->qtest_fd, vm->p->qtest_in, CRB_DATA, buf, len);
+}
+
+static GByteArray *window_read(VM *vm, size_t len)
+{
+    GByteArray *ba = g_byte_array_sized_new(len);
+
+    g_byte_array_set_size(ba, len);
+    tpm_qtest_memread(vm->p->qtest_fd, vm->p->qtest_in, CRB_DATA, ba->data,
+                      len);
+    return ba;
+}
+
+static void crb_begin(VM *vm)
+{
+    crb_w(vm, A_CRB_LOC_CTRL, R_CRB_LOC_CTRL_requestAccess_MASK);
+    crb_w(vm, A_CRB_CTRL_REQ, R_CRB_CTRL_REQ_cmdReady_MASK);
+}
+
+static void crb_wait_done(VM *vm)
+{
+    gint64 deadline = g_get_monotonic_time() + MIGRATION_TIMEOUT_US;
+
+    while (crb_r(vm, A_CRB_CTRL_START) & R_CRB_CTRL_START_Start_MASK) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(crb_r(vm, A_CRB_CTRL_STS) &
+                     R_CRB_CTRL_STS_tpmSts_MASK, ==, 0);
+}
+
+static size_t n_chunks(size_t len, uint32_t w)
+{
+    return (len + w - 1) / w;
+}
+
+/*
+ * Put piece k (0-based) of cmd in the window and hand it over: with
+ * nextChunk, or with Start for the last piece.
+ */
+static void upload_piece(VM *vm, const GByteArray *cmd, uint32_t w, size_t k)
+{
+    size_t off = k * w;
+    size_t n = MIN(w, cmd->len - off);
+
+    window_write(vm, cmd->data + off, n);
+    crb_w(vm, A_CRB_CTRL_START, k + 1 < n_chunks(cmd->len, w) ?
+          R_CRB_CTRL_START_nextChunk_MASK : R_CRB_CTRL_START_Start_MASK);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+/*
+ * Read the rest of a response whose first `have` chunks were already
+ * read: the window now holds chunk have-1. Returns the whole response,
+ * taking earlier chunks from `so_far`.
+ */
+static GByteArray *download_rest(VM *vm, uint32_t w, GByteArray *so_far)
+{
+    GByteArray *rsp = g_byte_array_new();
+    uint32_t total;
+
+    g_byte_array_append(rsp, so_far->data, so_far->len);
+    g_assert_cmpuint(rsp->len, >=, 10);
+    total = be32(rsp->data + 2);
+    while (rsp->len < total) {
+        g_autoptr(GByteArray) piece = NULL;
+
+        crb_w(vm, A_CRB_CTRL_START, R_CRB_CTRL_START_nextChunk_MASK);
+        piece = window_read(vm, MIN(w, total - rsp->len));
+        g_byte_array_append(rsp, piece->data, piece->len);
+    }
+    g_byte_array_set_size(rsp, total);
+    return rsp;
+}
+
+/* A whole transfer, chunked as needed. */
+static GByteArray *transfer(VM *vm, const GByteArray *cmd, uint32_t w)
+{
+    g_autoptr(GByteArray) first = NULL;
+    g_autoptr(GByteArray) head = NULL;
+
+    crb_begin(vm);
+    for (size_t k = 0; k < n_chunks(cmd->len, w); k++) {
+        upload_piece(vm, cmd, w, k);
+    }
+    crb_wait_done(vm);
+    head = window_read(vm, 10);
+    first = window_read(vm, MIN(w, be32(head->data + 2)));
+    return download_rest(vm, w, first);
+}
+
+static void assert_rc_success(const GByteArray *rsp)
+{
+    g_assert_cmpuint(rsp->len, >=, 10);
+    g_assert_cmphex(be32(rsp->data + 6), ==, 0);
+}
+
+/* TPM 2 commands */
+
+static GByteArray *bytes(const uint8_t *p, size_t len)
+{
+    GByteArray *ba = g_byte_array_new();
+
+    g_byte_array_append(ba, p, len);
+    return ba;
+}
+
+static GByteArray *cmd_startup(void)
+{
+    static const uint8_t c[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x44,
+        0x00, 0x00,
+    };
+
+    return bytes(c, sizeof(c));
+}
+
+/* TPM2_PCR_Extend(PCR 10, SHA-256 digest of all `fill` bytes). */
+static GByteArray *cmd_pcr_extend(uint8_t fill)
+{
+    static const uint8_t head[] = {
+        0x80, 0x02, 0x00, 0x00, 0x00, 0x41, 0x00, 0x00, 0x01, 0x82,
+        0x00, 0x00, 0x00, 0x0a,                     /* PCR 10 */
+        0x00, 0x00, 0x00, 0x09,                     /* auth area */
+        0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x0b,         /* 1 SHA-256 */
+    };
+    GByteArray *c = bytes(head, sizeof(head));
+
+    for (int i = 0; i < 32; i++) {
+        g_byte_array_append(c, &fill, 1);
+    }
+    g_assert_cmpuint(c->len, ==, 0x41);
+    return c;
+}
+
+/* TPM2_PCR_Read of PCRs 0-7, SHA-256: a 300-byte response. */
+static GByteArray *cmd_pcr_read(void)
+{
+    static const uint8_t c[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x01, 0x7e,
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x0b, 0x03, 0xff, 0x00, 0x00,
+    };
+
+    return bytes(c, sizeof(c));
+}
+
+/* TPM2_PCR_Read of PCR 10 only. */
+static GByteArray *cmd_pcr10_read(void)
+{
+    static const uint8_t c[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x01, 0x7e,
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x0b, 0x03, 0x00, 0x04, 0x00,
+    };
+
+    return bytes(c, sizeof(c));
+}
+
+/* TPM2_Hash of len pattern bytes (SHA-256, TPM_RH_NULL). */
+static GByteArray *cmd_hash(uint16_t len)
+{
+    static const uint8_t head[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x7d,
+    };
+    static const uint8_t tail[] = {
+        0x00, 0x0b, 0x40, 0x00, 0x00, 0x07,
+    };
+    GByteArray *c = bytes(head, sizeof(head));
+    uint8_t sz[2] = { len >> 8, len };
+
+    g_byte_array_append(c, sz, 2);
+    for (uint16_t i = 0; i < len; i++) {
+        uint8_t b = i * 7 + 3;
+
+        g_byte_array_append(c, &b, 1);
+    }
+    g_byte_array_append(c, tail, sizeof(tail));
+    c->data[2] = c->len >> 24;
+    c->data[3] = c->len >> 16;
+    c->data[4] = c->len >> 8;
+    c->data[5] = c->len;
+    return c;
+}
+
+/* TPM2_CreatePrimary: an ECC P-256 storage key under the owner. */
+static GByteArray *cmd_create_primary(void)
+{
+    static const uint8_t c[] = {
+        0x80, 0x02, 0x00, 0x00, 0x00, 0x43, 0x00, 0x00, 0x01, 0x31,
+        0x40, 0x00, 0x00, 0x01,                     /* TPM_RH_OWNER */
+        0x00, 0x00, 0x00, 0x09,                     /* password session */
+        0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x04, 0x00, 0x00, 0x00, 0x00,         /* inSensitive */
+        0x00, 0x1a,                                 /* inPublic, 26 */
+        0x00, 0x23, 0x00, 0x0b,                     /* ECC, SHA-256 */
+        0x00, 0x03, 0x00, 0x72,                     /* restricted decrypt */
+        0x00, 0x00,                                 /* no policy */
+        0x00, 0x06, 0x00, 0x80, 0x00, 0x43,         /* AES-128-CFB */
+        0x00, 0x10, 0x00, 0x03, 0x00, 0x10,         /* NULL, P-256, NULL */
+        0x00, 0x00, 0x00, 0x00,                     /* unique */
+        0x00, 0x00,                                 /* outsideInfo */
+        0x00, 0x00, 0x00, 0x00,                     /* creationPCR */
+    };
+
+    return bytes(c, sizeof(c));
+}
+
+static GByteArray *cmd_read_public(uint32_t handle)
+{
+    uint8_t c[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x01, 0x73,
+        handle >> 24, handle >> 16, handle >> 8, handle,
+    };
+
+    return bytes(c, sizeof(c));
+}
+
+static void tpm_startup(VM *vm, uint32_t w)
+{
+    g_autoptr(GByteArray) c = cmd_startup();
+    g_autoptr(GByteArray) r = transfer(vm, c, w);
+
+    assert_rc_success(r);
+}
+
+/* Tests */
+
+static void test_idle(void)
+{
+    g_autoptr(GByteArray) extend = cmd_pcr_extend(0x5a);
+    g_autoptr(GByteArray) pcr = cmd_pcr10_read();
+    g_autoptr(GByteArray) create = cmd_create_primary();
+    g_autoptr(GByteArray) r_extend = NULL, r_pcr = NULL, r_create = NULL;
+    g_autoptr(GByteArray) r_pcr2 = NULL, r_pub = NULL, read_pub = NULL;
+    uint32_t handle, pub_len;
+    VM *src, *dst;
+
+    src = vm_start("q35", "", NULL, NULL);
+    tpm_startup(src, TPM_CRB_DATA_BUFFER_SIZE);
+    r_extend = transfer(src, extend, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_extend);
+    r_pcr = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_pcr);
+    r_create = transfer(src, create, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_create);
+    handle = be32(r_create->data + 10);
+    g_assert_cmphex(handle >> 24, ==, 0x80);
+
+    dst = migrate_to_new(src, "", NULL);
+
+    /* The PCR value and the transient key are there. */
+    r_pcr2 = transfer(dst, pcr, TPM_CRB_DATA_BUFFER_SIZE);
+    g_assert_cmpmem(r_pcr2->data, r_pcr2->len, r_pcr->data, r_pcr->len);
+    read_pub = cmd_read_public(handle);
+    r_pub = transfer(dst, read_pub, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_pub);
+    /* outPublic: at 18 in CreatePrimary's response, at 10 here. */
+    pub_len = 2 + ((r_create->data[18] << 8) | r_create->data[19]);
+    g_assert_cmpmem(r_pub->data + 10, pub_len, r_create->data + 18,
+                    pub_len);
+
+    vm_stop(dst);
+    vm_stop(src);
+}
+
+/*
+ * Migrate after upload piece k of a multi-chunk TPM2_Hash; finish on the
+ * destination; the response is the one the source gives unmigrated.
+ */
+static void test_mid_upload(void)
+{
+    g_autoptr(GByteArray) cmd = cmd_hash(200);
+    g_autoptr(GByteArray) want = NULL;
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    size_t n = n_chunks(cmd->len, SMALL_W);
+
+    g_assert_cmpuint(n, >=, 3);
+    for (size_t k = 1; k < n; k++) {
+        g_autoptr(GByteArray) win_src = NULL, win_dst = NULL, got = NULL;
+        VM *src = vm_start("q35", devopts, NULL, NULL);
+        VM *dst;
+
+        g_assert_cmpuint(crb_r(src, A_CRB_INTF_ID) &
+                         R_CRB_INTF_ID_CapCRBChunk_MASK, !=, 0);
+        tpm_startup(src, SMALL_W);
+        if (!want) {
+            want = transfer(src, cmd, SMALL_W);
+            assert_rc_success(want);
+        }
+        crb_begin(src);
+        for (size_t i = 0; i < k; i++) {
+            upload_piece(src, cmd, SMALL_W, i);
+        }
+        /* The next piece already sits in the window, not yet handed over. */
+        window_write(src, cmd->data + k * SMALL_W,
+                     MIN(SMALL_W, cmd->len - k * SMALL_W));
+        win_src = window_read(src, SMALL_W);
+
+        dst = migrate_to_new(src, devopts, NULL);
+        win_dst = window_read(dst, SMALL_W);
+        g_assert_cmpmem(win_dst->data, win_dst->len, win_src->data,
+                        win_src->len);
+        for (size_t i = k; i < n; i++) {
+            upload_piece(dst, cmd, SMALL_W, i);
+        }
+        crb_wait_done(dst);
+        {
+            g_autoptr(GByteArray) first = window_read(dst, MIN(SMALL_W,
+                                                               want->len));
+
+            got = download_rest(dst, SMALL_W, first);
+        }
+        g_assert_cmpmem(got->data, got->len, want->data, want->len);
+        vm_stop(dst);
+        vm_stop(src);
+    }
+}
+
+/*
+ * Migrate after k response chunks of a 300-byte PCR_Read were read: the
+ * destination gives chunk k+1 next, and crbRspRetry gives the first.
+ */
+static void test_mid_download(void)
+{
+    g_autoptr(GByteArray) cmd = cmd_pcr_read();
+    g_autoptr(GByteArray) want = NULL;
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    size_t n = 0;
+
+    for (size_t k = 1; !want || k < n; k++) {
+        g_autoptr(GByteArray) win_src = NULL, win_dst = NULL;
+        g_autoptr(GByteArray) next = NULL, first = NULL, got = NULL;
+        VM *src = vm_start("q35", devopts, NULL, NULL);
+        VM *dst;
+
+        tpm_startup(src, SMALL_W);
+        if (!want) {
+            want = transfer(src, cmd, SMALL_W);
+            assert_rc_success(want);
+            n = n_chunks(want->len, SMALL_W);
+            g_assert_cmpuint(n, >=, 3);
+        }
+        crb_begin(src);
+        upload_piece(src, cmd, SMALL_W, 0);
+        crb_wait_done(src);
+        for (size_t i = 1; i < k; i++) {
+            crb_w(src, A_CRB_CTRL_START, R_CRB_CTRL_START_nextChunk_MASK);
+        }
+        win_src = window_read(src, SMALL_W);
+        g_assert_cmpmem(win_src->data,
+                        MIN(SMALL_W, want->len - (k - 1) * SMALL_W),
+                        want->data + (k - 1) * SMALL_W,
+                        MIN(SMALL_W, want->len - (k - 1) * SMALL_W));
+
+        dst = migrate_to_new(src, devopts, NULL);
+        win_dst = window_read(dst, SMALL_W);
+        g_assert_cmpmem(win_dst->data, win_dst->len, win_src->data,
+                        win_src->len);
+
+        /* The next chunk continues where the source stopped. */
+        crb_w(dst, A_CRB_CTRL_START, R_CRB_CTRL_START_nextChunk_MASK);
+        next = window_read(dst, MIN(SMALL_W, want->len - k * SMALL_W));
+        g_assert_cmpmem(next->data, next->len, want->data + k * SMALL_W,
+                        next->len);
+        /* crbRspRetry starts over; then the whole response reads back. */
+        crb_w(dst, A_CRB_CTRL_START, R_CRB_CTRL_START_crbRspRetry_MASK);
+        first = window_read(dst, SMALL_W);
+        g_assert_cmpmem(first->data, first->len, want->data, SMALL_W);
+        got = download_rest(dst, SMALL_W, first);
+        g_assert_cmpmem(got->data, got->len, want->data, want->len);
+
+        vm_stop(dst);
+        vm_stop(src);
+    }
+}
+
+/* Save mid-upload to a file; restore into a fresh process later. */
+static void test_file_restore(void)
+{
+    g_autoptr(GByteArray) cmd = cmd_hash(150);
+    g_autoptr(GByteArray) want = NULL, got = NULL, first = NULL;
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    g_autofree char *file = NULL, *uri = NULL;
+    const char *extra[] = { "-incoming", "defer", NULL };
+    size_t n = n_chunks(cmd->len, SMALL_W);
+    JsonObject *rsp;
+    VM *src, *dst;
+
+    src = vm_start("q35", devopts, NULL, NULL);
+    file = g_build_filename(src->p->dir, "state.mig", NULL);
+    uri = g_strdup_printf("file:%s", file);
+    tpm_startup(src, SMALL_W);
+    want = transfer(src, cmd, SMALL_W);
+    assert_rc_success(want);
+    crb_begin(src);
+    upload_piece(src, cmd, SMALL_W, 0);
+    upload_piece(src, cmd, SMALL_W, 1);
+    vm_migrate(src, uri);
+    assert_status(src, "completed");
+    assert_runstate(src, "postmigrate");
+    vm_stop(src);
+
+    dst = vm_start("q35", devopts, extra, NULL);
+    assert_runstate(dst, "inmigrate");
+    rsp = vm_qmp(dst, "{'execute': 'migrate-incoming', "
+                 "'arguments': {'uri': '%s'}}", uri);
+    g_assert_true(json_object_has_member(rsp, "return"));
+    json_object_unref(rsp);
+    assert_status(dst, "completed");
+    assert_runstate(dst, "running");
+    for (size_t i = 2; i < n; i++) {
+        upload_piece(dst, cmd, SMALL_W, i);
+    }
+    crb_wait_done(dst);
+    first = window_read(dst, MIN(SMALL_W, want->len));
+    got = download_rest(dst, SMALL_W, first);
+    g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    vm_stop(dst);
+    g_unlink(file);
+}
+
+/* Read the whole file a migration wrote. */
+static GByteArray *read_stream(const char *path)
+{
+    g_autoptr(GError) err = NULL;
+    char *data;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(path, &data, &len, &err));
+    return g_byte_array_new_take((guint8 *)data, len);
+}
+
+/*
+ * After ordinary (fully read) traffic the stream holds no chunk state and
+ * an x-allow-chunk-migration=off destination takes it.
+ */
+static void test_allow_off_accepts(void)
+{
+    g_autoptr(GByteArray) pcr = cmd_pcr_read();
+    g_autoptr(GByteArray) r1 = NULL, r2 = NULL, stream = NULL;
+    g_autoptr(MigStream) ms = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    g_autofree char *dst_opts = g_strdup_printf(
+        "%s,x-allow-chunk-migration=off", devopts);
+    g_autofree char *file = NULL, *uri = NULL;
+    CRBMigState st;
+    VM *src, *dst;
+
+    src = vm_start("q35", devopts, NULL, NULL);
+    tpm_startup(src, SMALL_W);
+    /* A multi-chunk response, read to the end: DRAINED. */
+    r1 = transfer(src, pcr, SMALL_W);
+    assert_rc_success(r1);
+    g_assert_cmpuint(r1->len, >, SMALL_W);
+
+    file = g_build_filename(src->p->dir, "drained.mig", NULL);
+    uri = g_strdup_printf("file:%s", file);
+    vm_migrate(src, uri);
+    assert_status(src, "completed");
+    stream = read_stream(file);
+    ms = mig_stream_parse(stream->data, stream->len, &err);
+    g_assert_no_error(err);
+    g_assert_true(crb_mig_decode(mig_stream_find(ms, "tpm-crb")->payload,
+                                 &st, &err));
+    g_assert_no_error(err);
+    g_assert_false(st.has_chunk);
+    crb_mig_clear(&st);
+
+    /* A source in postmigrate may migrate again, now to the peer. */
+    dst = migrate_to_new(src, dst_opts, NULL);
+    r2 = transfer(dst, pcr, SMALL_W);
+    g_assert_cmpmem(r2->data, r2->len, r1->data, r1->len);
+    vm_stop(dst);
+    vm_stop(src);
+    g_unlink(file);
+}
+
+/* Start a destination reading path; wait for its verdict. */
+static VM *load_file(const char *path, const char *devopts, TPMEmu *emu,
+                     char **desc)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    const char *extra[] = { "-incoming", uri, NULL };
+    VM *dst = vm_start("q35", devopts, extra, emu);
+    g_autofree char *status = vm_wait_migration(dst, desc);
+
+    (void)status;
+    return dst;
+}
+
+/* The destination refused: status failed, never ran, said why. */
+static void assert_refused(VM *dst, const char *desc, const char *want)
+{
+    g_autofree char *err = NULL;
+
+    if (!desc || !strstr(desc, want)) {
+        g_error("expected a failure mentioning '%s', got: %s", want,
+                desc ? desc : "(none)");
+    }
+    assert_runstate(dst, "inmigrate");
+    err = tpm_proc_stderr(dst->p);
+    g_assert_nonnull(strstr(err, "load of migration failed"));
+    g_assert_nonnull(strstr(err, want));
+}
+
+/* With a transfer in flight, x-allow-chunk-migration=off refuses. */
+static void test_allow_off_refuses(void)
+{
+    g_autoptr(GByteArray) cmd = cmd_hash(200);
+    g_autoptr(GByteArray) want = NULL, got = NULL, first = NULL;
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    g_autofree char *dst_opts = g_strdup_printf(
+        "%s,x-allow-chunk-migration=off", devopts);
+    g_autofree char *uri = NULL, *desc = NULL, *status = NULL;
+    size_t n = n_chunks(cmd->len, SMALL_W);
+    VM *src, *dst;
+    const char *extra[] = { "-incoming", NULL, NULL };
+
+    src = vm_start("q35", devopts, NULL, NULL);
+    tpm_startup(src, SMALL_W);
+    want = transfer(src, cmd, SMALL_W);
+    crb_begin(src);
+    upload_piece(src, cmd, SMALL_W, 0);
+
+    uri = g_strdup_printf("unix:%s/mig.sock", src->p->dir);
+    extra[1] = uri;
+    dst = vm_start("q35", dst_opts, extra, NULL);
+    vm_migrate(src, uri);
+    assert_status(src, "completed");
+    status = vm_wait_migration(dst, &desc);
+    g_assert_cmpstr(status, ==, "failed");
+    assert_refused(dst, desc, "x-allow-chunk-migration=off");
+
+    /* The source finishes the command it had started, correctly. */
+    for (size_t i = 1; i < n; i++) {
+        upload_piece(src, cmd, SMALL_W, i);
+    }
+    crb_wait_done(src);
+    first = window_read(src, MIN(SMALL_W, want->len));
+    got = download_rest(src, SMALL_W, first);
+    g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    vm_stop(dst);
+    vm_stop(src);
+}
+
+/*
+ * An outgoing migration that cannot even connect fails cleanly: the
+ * source keeps running and its TPM answers.
+ */
+static void test_outgoing_failure(void)
+{
+    g_autoptr(GByteArray) pcr = cmd_pcr10_read();
+    g_autoptr(GByteArray) r1 = NULL, r2 = NULL;
+    g_autofree char *uri = NULL, *desc = NULL, *status = NULL;
+    JsonObject *rsp;
+    VM *src;
+
+    src = vm_start("q35", "", NULL, NULL);
+    tpm_startup(src, TPM_CRB_DATA_BUFFER_SIZE);
+    r1 = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r1);
+
+    uri = g_strdup_printf("unix:%s/nobody-listens.sock", src->p->dir);
+    rsp = vm_qmp(src, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}",
+                 uri);
+    g_assert_true(json_object_has_member(rsp, "error"));
+    json_object_unref(rsp);
+    status = vm_wait_migration(src, &desc);
+    g_assert_cmpstr(status, ==, "failed");
+    g_assert_nonnull(desc);
+    g_assert_nonnull(strstr(desc, "nobody-listens.sock"));
+    assert_runstate(src, "running");
+
+    /* Unknown transports are refused outright. */
+    rsp = vm_qmp(src, "{'execute': 'migrate', "
+                 "'arguments': {'uri': 'tcp:127.0.0.1:1'}}");
+    g_assert_true(json_object_has_member(rsp, "error"));
+    json_object_unref(rsp);
+
+    r2 = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
+    g_assert_cmpmem(r2->data, r2->len, r1->data, r1->len);
+    vm_stop(src);
+}
+
+static gpointer release_later(gpointer opaque)
+{
+    g_usleep(500 * 1000);
+    tpm_emu_release(opaque);
+    return NULL;
+}
+
+/*
+ * migrate_cancel while the source waits for an executing command (its
+ * pre_save): the migration ends "cancelled", the source runs on and the
+ * guest gets the command's response there.
+ */
+static void test_cancel(void)
+{
+    static const uint8_t cmd[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x7b,
+        0x00, 0x08,
+    };
+    g_autoptr(TPMEmu) emu = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GByteArray) head = NULL;
+    g_autofree char *file = NULL, *uri = NULL, *status = NULL;
+    JsonObject *reply;
+    GThread *releaser;
+    VM *src;
+
+    emu = tpm_emu_start(4096, &err);
+    g_assert_no_error(err);
+    src = vm_start("q35", "", NULL, emu);
+    tpm_emu_set_reply(emu, TPM_EMU_REPLY_STALL);
+    crb_begin(src);
+    window_write(src, cmd, sizeof(cmd));
+    crb_w(src, A_CRB_CTRL_START, R_CRB_CTRL_START_Start_MASK);
+    g_assert_true(tpm_emu_wait_held(emu, 10000));
+
+    file = g_build_filename(src->p->dir, "cancelled.mig", NULL);
+    uri = g_strdup_printf("file:%s", file);
+    vm_migrate(src, uri);
+    /* The command is released only after the cancel was sent. */
+    releaser = g_thread_new("release", release_later, emu);
+    reply = vm_qmp(src, "{'execute': 'migrate_cancel'}");
+    g_assert_true(json_object_has_member(reply, "return"));
+    json_object_unref(reply);
+    g_thread_join(releaser);
+
+    status = vm_wait_migration(src, NULL);
+    g_assert_cmpstr(status, ==, "cancelled");
+    assert_runstate(src, "running");
+
+    /* The guest's command completed on the source (echoed by the fake). */
+    crb_wait_done(src);
+    head = window_read(src, sizeof(cmd));
+    g_assert_cmpmem(head->data, head->len, cmd, sizeof(cmd));
+    vm_stop(src);
+    g_unlink(file);
+}
+
+/* 11.0 machines: cap-chunk=on blocks migration and -only-migratable. */
+static void test_machine_11_0(void)
+{
+    const char *only[] = { "-only-migratable", NULL };
+    g_autofree char *file = NULL, *uri = NULL, *out = NULL;
+    JsonObject *rsp, *err;
+    VM *vm;
+
+    vm = vm_start("pc-q35-11.0", ",cap-chunk=on", NULL, NULL);
+    file = g_build_filename(vm->p->dir, "blocked.mig", NULL);
+    uri = g_strdup_printf("file:%s", file);
+    rsp = vm_qmp(vm, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}",
+                 uri);
+    g_assert_true(json_object_has_member(rsp, "error"));
+    err = json_object_get_object_member(rsp, "error");
+    g_assert_nonnull(strstr(json_object_get_string_member(err, "desc"),
+                            "11.1"));
+    json_object_unref(rsp);
+    g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
+    vm_stop(vm);
+
+    /* The plain 11.0 machine (cap-chunk off by compat) migrates. */
+    vm = vm_start("pc-q35-11.0", "", NULL, NULL);
+    g_assert_cmpuint(crb_r(vm, A_CRB_INTF_ID) &
+                     R_CRB_INTF_ID_CapCRBChunk_MASK, ==, 0);
+    vm_migrate(vm, uri);
+    assert_status(vm, "completed");
+    vm_stop(vm);
+    g_unlink(file);
+
+    /* -only-migratable refuses to start at all. */
+    {
+        g_autoptr(GError) gerr = NULL;
+        g_autofree char *dir = g_dir_make_tmp("tpm-crb-mig-XXXXXX", &gerr);
+        g_autofree char *chardev = NULL;
+        SocketAddress *addr = NULL;
+        GPid pid;
+        TPMProc *p;
+
+        g_assert_true(tpm_util_swtpm_start(dir, &pid, &addr, &gerr));
+        chardev = g_strdup_printf("socket,id=chr,path=%s",
+                                  addr->u.q_unix.path);
+        {
+            const char *args[] = {
+                "-M", "pc-q35-11.0", "-nodefaults", "-chardev", chardev,
+                "-tpmdev", "emulator,id=tpm0,chardev=chr",
+                "-device", "tpm-crb,tpmdev=tpm0,cap-chunk=on",
+                only[0], NULL
+            };
+
+            p = tpm_proc_spawn(qemu_binary(), args, false);
+        }
+        g_assert_true(tpm_proc_wait(p, 30000));
+        g_assert_cmpint(p->exit_status, ==, 1);
+        out = tpm_proc_stderr(p);
+        g_assert_nonnull(strstr(out, "only-migratable"));
+        g_assert_nonnull(strstr(out, "11.1"));
+        tpm_proc_free(p);
+        tpm_util_swtpm_kill(pid);
+        qapi_free_SocketAddress(addr);
+        tpm_util_rmdir(dir);
+    }
+}
+
+/* Corrupted device states */
+
+typedef struct Corruption {
+    const char *name;
+    /* Which saved state it starts from: mid-upload or mid-download. */
+    bool download;
+    void (*apply)(CRBMigState *st);
+    const char *expect;
+} Corruption;
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = v >> 24;
+    p[1] = v >> 16;
+    p[2] = v >> 8;
+    p[3] = v;
+}
+
+static void cor_cmd_short(CRBMigState *st)
+{
+    g_byte_array_set_size(st->cmd, 6);
+}
+
+static void cor_cmd_longer_than_declared(CRBMigState *st)
+{
+    put_be32(st->cmd->data + 2, st->cmd->len - 1);
+}
+
+static void cor_cmd_declares_over_b(CRBMigState *st)
+{
+    put_be32(st->cmd->data + 2, 1 * MiB);
+}
+
+static void cor_cmd_over_b(CRBMigState *st)
+{
+    guint old = st->cmd->len;
+
+    g_byte_array_set_size(st->cmd, 64 * KiB);
+    memset(st->cmd->data + old, 0xee, st->cmd->len - old);
+    put_be32(st->cmd->data + 2, st->cmd->len);
+}
+
+static void cor_rsp_offset_past_end(CRBMigState *st)
+{
+    st->rsp_offset = st->rsp->len + SMALL_W;
+}
+
+static void cor_rsp_header(CRBMigState *st)
+{
+    put_be32(st->rsp->data + 2, st->rsp->len + 1);
+}
+
+static void cor_rsp_over_b(CRBMigState *st)
+{
+    guint old = st->rsp->len;
+
+    g_byte_array_set_size(st->rsp, 64 * KiB);
+    memset(st->rsp->data + old, 0xee, st->rsp->len - old);
+    put_be32(st->rsp->data + 2, st->rsp->len);
+}
+
+static void cor_window_size(CRBMigState *st)
+{
+    st->regs[R_CRB_CTRL_CMD_SIZE] = 2 * SMALL_W;
+    st->regs[R_CRB_CTRL_RSP_SIZE] = 2 * SMALL_W;
+}
+
+static void cor_start(CRBMigState *st)
+{
+    st->regs[R_CRB_CTRL_START] |= R_CRB_CTRL_START_Start_MASK;
+}
+
+static void cor_cap_chunk(CRBMigState *st)
+{
+    st->regs[R_CRB_INTF_ID] ^= R_CRB_INTF_ID_CapCRBChunk_MASK;
+}
+
+static void cor_phase(CRBMigState *st)
+{
+    st->phase = 2;
+}
+
+static void cor_upload_with_response(CRBMigState *st)
+{
+    g_byte_array_append(st->rsp, st->cmd->data, 10);
+    put_be32(st->rsp->data + 2, 10);
+}
+
+static const Corruption corruptions[] = {
+    { "cmd-shorter-than-header", false, cor_cmd_short, "header" },
+    { "cmd-longer-than-declared", false, cor_cmd_longer_than_declared,
+      "declared size" },
+    { "cmd-declares-more-than-b", false, cor_cmd_declares_over_b,
+      "TPM buffer" },
+    { "cmd-buffer-larger-than-b", false, cor_cmd_over_b, "TPM buffer" },
+    { "rsp-offset-past-end", true, cor_rsp_offset_past_end, "offset" },
+    { "rsp-header-disagrees", true, cor_rsp_header, "header" },
+    { "rsp-buffer-larger-than-b", true, cor_rsp_over_b, "TPM buffer" },
+    { "window-size", false, cor_window_size, "data window" },
+    { "start-set", true, cor_start, "Start" },
+    { "cap-chunk", false, cor_cap_chunk, "CapCRBChunk" },
+    { "phase", false, cor_phase, "phase" },
+    { "upload-with-response", false, cor_upload_with_response,
+      "response" },
+};
+
+/* A source stopped mid-upload (after one piece) or mid-download. */
+typedef struct SavedSource {
+    VM *src;
+    GByteArray *cmd;
+    GByteArray *want;
+    GByteArray *stream;
+    char *path;
+} SavedSource;
+
+static void saved_source_start(SavedSource *s, bool download)
+{
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    g_autofree char *uri = NULL;
+
+    s->src = vm_start("q35", devopts, NULL, NULL);
+    s->cmd = download ? cmd_pcr_read() : cmd_hash(200);
+    tpm_startup(s->src, SMALL_W);
+    s->want = transfer(s->src, s->cmd, SMALL_W);
+    assert_rc_success(s->want);
+    crb_begin(s->src);
+    upload_piece(s->src, s->cmd, SMALL_W, 0);
+    if (download) {
+        crb_wait_done(s->src);
+    }
+    s->path = g_build_filename(s->src->p->dir, "saved.mig", NULL);
+    uri = g_strdup_printf("file:%s", s->path);
+    vm_migrate(s->src, uri);
+    assert_status(s->src, "completed");
+    s->stream = read_stream(s->path);
+}
+
+/* The source, after all that, still completes its transfer correctly. */
+static void saved_source_finish(SavedSource *s, bool download)
+{
+    g_autoptr(GByteArray) got = NULL, first = NULL;
+
+    if (!download) {
+        for (size_t i = 1; i < n_chunks(s->cmd->len, SMALL_W); i++) {
+            upload_piece(s->src, s->cmd, SMALL_W, i);
+        }
+        crb_wait_done(s->src);
+    }
+    first = window_read(s->src, MIN(SMALL_W, s->want->len));
+    got = download_rest(s->src, SMALL_W, first);
+    g_assert_cmpmem(got->data, got->len, s->want->data, s->want->len);
+    vm_stop(s->src);
+    g_unlink(s->path);
+    g_free(s->path);
+    g_byte_array_unref(s->cmd);
+    g_byte_array_unref(s->want);
+    g_byte_array_unref(s->stream);
+}
+
+static void write_stream(const char *path, const GByteArray *ba)
+{
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(g_file_set_contents(path, (const char *)ba->data, ba->len,
+                                      &err));
+}
+
+static void test_corrupt_states(void)
+{
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+
+    for (int download = 0; download <= 1; download++) {
+        SavedSource s = { 0 };
+        g_autofree char *bad_path = NULL;
+        g_autoptr(GError) err = NULL;
+
+        saved_source_start(&s, download);
+        bad_path = g_build_filename(s.src->p->dir, "bad.mig", NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(corruptions); i++) {
+            const Corruption *c = &corruptions[i];
+            g_autoptr(MigStream) ms = NULL;
+            g_autoptr(GByteArray) out = NULL;
+            g_autofree char *desc = NULL;
+            MigStreamSection *sec;
+            CRBMigState st;
+            VM *dst;
+
+            if (c->download != download) {
+                continue;
+            }
+            g_test_message("corruption: %s", c->name);
+            ms = mig_stream_parse(s.stream->data, s.stream->len, &err);
+            g_assert_no_error(err);
+            sec = mig_stream_find(ms, "tpm-crb");
+            g_assert_nonnull(sec);
+            g_assert_true(crb_mig_decode(sec->payload, &st, &err));
+            g_assert_true(st.has_chunk);
+            g_assert_cmpuint(st.phase, ==, download ? CRB_MIG_PHASE_DOWNLOAD
+                                                    : CRB_MIG_PHASE_UPLOAD);
+            c->apply(&st);
+            g_byte_array_unref(sec->payload);
+            sec->payload = crb_mig_encode(&st);
+            crb_mig_clear(&st);
+            out = mig_stream_serialize(ms);
+            write_stream(bad_path, out);
+
+            dst = load_file(bad_path, devopts, NULL, &desc);
+            assert_refused(dst, desc, c->expect);
+            vm_stop(dst);
+        }
+        /* The unmodified stream does load: the refusals were the edits. */
+        {
+            g_autoptr(GByteArray) round = NULL;
+            g_autoptr(MigStream) ms = mig_stream_parse(s.stream->data,
+                                                       s.stream->len, &err);
+            g_autofree char *desc = NULL, *status = NULL;
+            VM *dst;
+
+            g_assert_no_error(err);
+            round = mig_stream_serialize(ms);
+            g_assert_cmpmem(round->data, round->len, s.stream->data,
+                            s.stream->len);
+            dst = load_file(s.path, devopts, NULL, &desc);
+            g_assert_null(desc);
+            assert_runstate(dst, "running");
+            vm_stop(dst);
+        }
+        g_unlink(bad_path);
+        saved_source_finish(&s, download);
+    }
+}
+
+/* A destination whose TPM buffer is smaller than the source's. */
+static void test_smaller_b(void)
+{
+    static const uint32_t big = 6000;
+    g_autoptr(TPMEmu) emu_src = NULL;
+    g_autoptr(TPMEmu) emu_dst = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GByteArray) cmd = NULL, got = NULL, first = NULL;
+    g_autofree char *uri = NULL, *desc = NULL, *status = NULL;
+    const char *extra[] = { "-incoming", NULL, NULL };
+    VM *src, *dst;
+
+    emu_src = tpm_emu_start(8192, &err);
+    g_assert_no_error(err);
+    emu_dst = tpm_emu_start(4096, &err);
+    g_assert_no_error(err);
+    tpm_emu_set_reply(emu_src, TPM_EMU_REPLY_ECHO);
+
+    src = vm_start("q35", "", NULL, emu_src);
+    g_assert_cmpuint(crb_r(src, A_CRB_INTF_ID) &
+                     R_CRB_INTF_ID_CapCRBChunk_MASK, !=, 0);
+    cmd = g_byte_array_new();
+    g_byte_array_set_size(cmd, big);
+    for (uint32_t i = 0; i < big; i++) {
+        cmd->data[i] = i * 13;
+    }
+    cmd->data[0] = 0x80;
+    cmd->data[1] = 0x01;
+    put_be32(cmd->data + 2, big);
+    crb_begin(src);
+    upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 0);
+
+    uri = g_strdup_printf("unix:%s/mig.sock", src->p->dir);
+    extra[1] = uri;
+    dst = vm_start("q35", "", extra, emu_dst);
+    vm_migrate(src, uri);
+    assert_status(src, "completed");
+    status = vm_wait_migration(dst, &desc);
+    g_assert_cmpstr(status, ==, "failed");
+    assert_refused(dst, desc, "TPM buffer (4096)");
+    vm_stop(dst);
+
+    /* The source completes the 6000-byte command through its own TPM. */
+    upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 1);
+    crb_wait_done(src);
+    first = window_read(src, TPM_CRB_DATA_BUFFER_SIZE);
+    got = download_rest(src, TPM_CRB_DATA_BUFFER_SIZE, first);
+    g_assert_cmpmem(got->data, got->len, cmd->data, cmd->len);
+    vm_stop(src);
+}
+
+/* Truncated streams: cut at every record boundary and inside each. */
+static void test_truncation(void)
+{
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    g_autoptr(GArray) cuts = g_array_new(false, false, sizeof(size_t));
+    g_autoptr(MigStream) ms = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *cut_path = NULL;
+    SavedSource s = { 0 };
+    size_t v;
+
+    saved_source_start(&s, true);
+    ms = mig_stream_parse(s.stream->data, s.stream->len, &err);
+    g_assert_no_error(err);
+
+#define CUT(x) do { v = (x); g_array_append_val(cuts, v); } while (0)
+    CUT(0);
+    CUT(3);
+    CUT(8);
+    CUT(ms->head->len - 1);
+    CUT(ms->ram_offset);
+    CUT(ms->ram_offset + 5);
+    CUT(ms->ram_offset + ms->ram->len / 2);
+    CUT(ms->ram_offset + ms->ram->len - 1);
+    for (guint i = 0; i < ms->sections->len; i++) {
+        MigStreamSection *sec = ms->sections->pdata[i];
+        size_t hdr = 1 + 1 + strlen(sec->name) + 12;
+
+        CUT(sec->offset);
+        CUT(sec->offset + 1);
+        CUT(sec->offset + hdr - 1);
+        CUT(sec->offset + hdr + sec->payload->len / 2);
+        CUT(sec->offset + hdr + sec->payload->len);
+        CUT(sec->offset + hdr + sec->payload->len + 3);
+    }
+    CUT(ms->eof_offset);
+#undef CUT
+
+    cut_path = g_build_filename(s.src->p->dir, "cut.mig", NULL);
+    for (guint i = 0; i < cuts->len; i++) {
+        size_t cut = g_array_index(cuts, size_t, i);
+        g_autoptr(GByteArray) part = g_byte_array_new();
+        g_autofree char *desc = NULL;
+        VM *dst;
+
+        g_assert_cmpuint(cut, <, s.stream->len);
+        g_test_message("truncated at %zu of %u", cut, s.stream->len);
+        g_byte_array_append(part, s.stream->data, cut);
+        write_stream(cut_path, part);
+        dst = load_file(cut_path, devopts, NULL, &desc);
+        assert_refused(dst, desc, "truncated at byte");
+        vm_stop(dst);
+    }
+    g_unlink(cut_path);
+    saved_source_finish(&s, true);
+}
+
+static void test_no_swtpm(void)
+{
+    g_test_skip("swtpm with TPM 2 support not found: every migration "
+                "test needs a real swtpm on both sides");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    if (!tpm_util_swtpm_has_tpm2()) {
+        g_test_add_func("/tpm-crb/migration/skipped", test_no_swtpm);
+        return g_test_run();
+    }
+    g_test_add_func("/tpm-crb/migration/idle", test_idle);
+    g_test_add_func("/tpm-crb/migration/mid-upload", test_mid_upload);
+    g_test_add_func("/tpm-crb/migration/mid-download", test_mid_download);
+    g_test_add_func("/tpm-crb/migration/file-restore", test_file_restore);
+    g_test_add_func("/tpm-crb/migration/allow-off/accepts",
+                    test_allow_off_accepts);
+    g_test_add_func("/tpm-crb/migration/allow-off/refuses",
+                    test_allow_off_refuses);
+    g_test_add_func("/tpm-crb/migration/machine-11.0", test_machine_11_0);
+    g_test_add_func("/tpm-crb/migration/outgoing-failure",
+                    test_outgoing_failure);
+    g_test_add_func("/tpm-crb/migration/cancel", test_cancel);
+    g_test_add_func("/tpm-crb/migration/refuse/corrupt-states",
+                    test_corrupt_states);
+    g_test_add_func("/tpm-crb/migration/refuse/smaller-b", test_smaller_b);
+    g_test_add_func("/tpm-crb/migration/refuse/truncation", test_truncation);
+    return g_test_run();
+}
