@@ -140,10 +140,6 @@ int tpm_config_parse(const char *optstr, Error **errp)
             goto fail;
         }
     }
-    if (tpm_opts && tpm_opts->len) {
-        error_setg(errp, "-tpmdev %s: Only one TPM is allowed", optstr);
-        goto fail;
-    }
 
     type = qemu_opt_get(opts, "type");
     if (!type) {
@@ -165,6 +161,12 @@ int tpm_config_parse(const char *optstr, Error **errp)
 
     if (!qemu_opts_validate(opts, be->opts, errp)) {
         error_prepend(errp, "tpmdev '%s': ", id);
+        goto fail;
+    }
+
+    /* As in QEMU: one backend, hence at most one TPM device. */
+    if (tpm_opts && tpm_opts->len) {
+        error_setg(errp, "-tpmdev %s: Only one TPM is allowed", optstr);
         goto fail;
     }
 
