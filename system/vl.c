@@ -152,13 +152,15 @@ static void G_GNUC_NORETURN G_GNUC_PRINTF(3, 4)
 cmdline_failf(const char *opt, const char *arg, const char *fmt, ...)
 {
     Error *err = NULL;
-    g_autofree char *msg = NULL;
+    char *msg;
     va_list ap;
 
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     error_setg(&err, "%s", msg);
+    /* Freed by hand: cmdline_fail() exits, cleanups would not run. */
+    g_free(msg);
     cmdline_fail(opt, arg, err);
 }
 

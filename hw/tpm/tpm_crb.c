@@ -68,6 +68,8 @@ struct CRBState {
     GByteArray *command_buffer;
     GByteArray *response_buffer;
     uint32_t response_offset;
+    /* phase, as the tpm-crb/chunk subsection carries it (SPEC §5). */
+    uint32_t migration_phase;
 
     bool cap_chunk;
     bool allow_chunk_migration;
@@ -525,24 +527,226 @@ static enum TPMVersion tpm_crb_get_version(TPMIf *ti)
     return tpm_backend_get_tpm_version(s->tpmbe);
 }
 
+/*
+ * Migration (SPEC §5). The registers travel as upstream; a transfer in
+ * flight travels in the tpm-crb/chunk subsection; the data window is RAM
+ * and travels with guest memory. Everything loaded is checked against
+ * what this device could have produced before the guest may run.
+ */
+
 static int tpm_crb_pre_save(void *opaque)
 {
     CRBState *s = opaque;
 
+    /* An executing command completes first: Start = 1 never travels. */
     tpm_backend_finish_sync(s->tpmbe);
+    s->migration_phase = s->phase;
 
     return 0;
 }
 
-/* The chunk subsection (SPEC §5) is added by the migration work. */
+/*
+ * Only a transfer in flight travels: an upload, or a response with
+ * chunks unread. A DRAINED device migrates as IDLE (its kept response is
+ * dropped), so that after ordinary traffic the stream still loads where
+ * the subsection is unknown (differs from upstream).
+ */
+static bool tpm_crb_chunk_needed(void *opaque)
+{
+    CRBState *s = opaque;
+
+    return s->allow_chunk_migration &&
+           (s->phase == CRB_PHASE_UPLOAD || s->phase == CRB_PHASE_DOWNLOAD);
+}
+
+/* PTP v1.07 §6.5.3.9: every command piece but the last fills the window. */
+static bool tpm_crb_check_upload(CRBState *s, Error **errp)
+{
+    uint32_t len = s->command_buffer->len;
+    uint32_t declared;
+
+    if (s->response_buffer->len || s->response_offset) {
+        error_setg(errp, "tpm-crb: incoming upload comes with a response "
+                   "of %u bytes (offset %" PRIu32 ")",
+                   s->response_buffer->len, s->response_offset);
+        return false;
+    }
+    if (len < TPM_HEADER_SIZE) {
+        error_setg(errp, "tpm-crb: incoming command of %" PRIu32 " bytes is "
+                   "shorter than a TPM header", len);
+        return false;
+    }
+    declared = tpm_cmd_get_size(s->command_buffer->data);
+    if (declared > s->be_buffer_size) {
+        error_setg(errp, "tpm-crb: incoming command declares %" PRIu32
+                   " bytes, more than the TPM buffer (%" PRIu32 ")",
+                   declared, s->be_buffer_size);
+        return false;
+    }
+    if (len > declared) {
+        error_setg(errp, "tpm-crb: incoming command of %" PRIu32 " bytes is "
+                   "longer than its declared size %" PRIu32, len, declared);
+        return false;
+    }
+    if (len % s->data_buffer_size && len != declared) {
+        error_setg(errp, "tpm-crb: incoming command of %" PRIu32 " bytes is "
+                   "not a sequence of %" PRIu32 "-byte chunks", len,
+                   s->data_buffer_size);
+        return false;
+    }
+    return true;
+}
+
+/* PTP v1.07 §6.5.3.9: the guest has read whole windows, not all of them. */
+static bool tpm_crb_check_download(CRBState *s, Error **errp)
+{
+    uint32_t len = s->response_buffer->len;
+    uint32_t off = s->response_offset;
+
+    if (s->command_buffer->len) {
+        error_setg(errp, "tpm-crb: incoming download comes with a command "
+                   "of %u bytes", s->command_buffer->len);
+        return false;
+    }
+    if (len < TPM_HEADER_SIZE) {
+        error_setg(errp, "tpm-crb: incoming response of %" PRIu32 " bytes "
+                   "is shorter than a TPM header", len);
+        return false;
+    }
+    if (tpm_cmd_get_size(s->response_buffer->data) != len) {
+        error_setg(errp, "tpm-crb: incoming response header declares %"
+                   PRIu32 " bytes but %" PRIu32 " were sent",
+                   tpm_cmd_get_size(s->response_buffer->data), len);
+        return false;
+    }
+    if (off > len) {
+        error_setg(errp, "tpm-crb: incoming response offset %" PRIu32
+                   " is past the end of the response (%" PRIu32 " bytes)",
+                   off, len);
+        return false;
+    }
+    if (off == 0 || off == len || off % s->data_buffer_size) {
+        error_setg(errp, "tpm-crb: incoming response offset %" PRIu32
+                   " is not a chunk boundary with chunks left (%" PRIu32
+                   " bytes, window %" PRIu32 ")", off, len,
+                   s->data_buffer_size);
+        return false;
+    }
+    return true;
+}
+
+static bool tpm_crb_chunk_post_load(void *opaque, int version_id,
+                                    Error **errp)
+{
+    CRBState *s = opaque;
+    bool ok;
+
+    /* What an older version does with a subsection it lacks: refuse. */
+    if (!s->allow_chunk_migration) {
+        error_setg(errp, "tpm-crb: incoming state has a transfer in flight "
+                   "(tpm-crb/chunk), which this device refuses "
+                   "(x-allow-chunk-migration=off)");
+        return false;
+    }
+    if (s->command_buffer->len > s->be_buffer_size) {
+        error_setg(errp, "tpm-crb: incoming command of %u bytes exceeds "
+                   "the TPM buffer (%" PRIu32 ")", s->command_buffer->len,
+                   s->be_buffer_size);
+        return false;
+    }
+    if (s->response_buffer->len > s->be_buffer_size) {
+        error_setg(errp, "tpm-crb: incoming response of %u bytes exceeds "
+                   "the TPM buffer (%" PRIu32 ")", s->response_buffer->len,
+                   s->be_buffer_size);
+        return false;
+    }
+    switch (s->migration_phase) {
+    case CRB_PHASE_UPLOAD:
+        ok = tpm_crb_check_upload(s, errp);
+        break;
+    case CRB_PHASE_DOWNLOAD:
+        ok = tpm_crb_check_download(s, errp);
+        break;
+    default:
+        error_setg(errp, "tpm-crb: incoming transfer phase %" PRIu32
+                   " is neither UPLOAD nor DOWNLOAD", s->migration_phase);
+        return false;
+    }
+    if (ok) {
+        tpm_crb_set_phase(s, s->migration_phase);
+    }
+    return ok;
+}
+
+static const VMStateDescription vmstate_tpm_crb_chunk = {
+    .name = "tpm-crb/chunk",
+    .version_id = 0,
+    .minimum_version_id = 0,
+    .needed = tpm_crb_chunk_needed,
+    .post_load_errp = tpm_crb_chunk_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(migration_phase, CRBState),
+        VMSTATE_GBYTEARRAY(command_buffer, CRBState, 0),
+        VMSTATE_GBYTEARRAY(response_buffer, CRBState, 0),
+        VMSTATE_UINT32(response_offset, CRBState),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+/* A stream without tpm-crb/chunk carries no transfer: load as IDLE. */
+static int tpm_crb_pre_load(void *opaque)
+{
+    CRBState *s = opaque;
+
+    g_byte_array_set_size(s->command_buffer, 0);
+    g_byte_array_set_size(s->response_buffer, 0);
+    s->response_offset = 0;
+    s->migration_phase = CRB_PHASE_IDLE;
+    tpm_crb_set_phase(s, CRB_PHASE_IDLE);
+    return 0;
+}
+
+static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
+{
+    CRBState *s = opaque;
+    bool cap = ARRAY_FIELD_EX32(s->regs, CRB_INTF_ID, CapCRBChunk);
+
+    if (ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, Start)) {
+        error_setg(errp, "tpm-crb: incoming state has a command executing "
+                   "(Start = 1)");
+        return false;
+    }
+    if (s->regs[R_CRB_CTRL_CMD_SIZE] != s->data_buffer_size ||
+        s->regs[R_CRB_CTRL_RSP_SIZE] != s->data_buffer_size) {
+        error_setg(errp, "tpm-crb: incoming data window of %" PRIu32
+                   " bytes differs from this device's %" PRIu32,
+                   s->regs[R_CRB_CTRL_CMD_SIZE], s->data_buffer_size);
+        return false;
+    }
+    /* The guest driver decided how to talk to the TPM from this bit. */
+    if (cap != s->chunking) {
+        error_setg(errp, "tpm-crb: incoming state has CapCRBChunk=%d, this "
+                   "device has %d (cap-chunk, TPM buffer %" PRIu32 ")",
+                   cap, s->chunking, s->be_buffer_size);
+        return false;
+    }
+    return true;
+}
+
 static const VMStateDescription vmstate_tpm_crb = {
     .name = "tpm-crb",
     .version_id = 0,
     .minimum_version_id = 0,
     .pre_save = tpm_crb_pre_save,
+    .pre_load = tpm_crb_pre_load,
+    .post_load_errp = tpm_crb_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32_ARRAY(regs, CRBState, TPM_CRB_R_MAX),
         VMSTATE_END_OF_LIST(),
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_tpm_crb_chunk,
+        NULL
     },
 };
 
