@@ -68,7 +68,6 @@ typedef struct OutgoingState {
     MigrationState st;
     /* The stream while a migration is set up or running. */
     QEMUFile *to;
-    QEMUBH *bh;
 } OutgoingState;
 
 typedef struct IncomingState {
@@ -82,7 +81,6 @@ typedef struct IncomingState {
     char *listen_path;
     guint listen_watch;
     int load_fd;
-    QEMUBH *bh;
 } IncomingState;
 
 static OutgoingState outgoing = {
@@ -259,7 +257,6 @@ static void outgoing_run(void *opaque)
     Error *err = NULL;
     int ret, close_ret;
 
-    g_clear_pointer(&outgoing.bh, qemu_bh_delete);
     if (outgoing.st.status == MIG_STATUS_CANCELLING) {
         qemu_fclose(g_steal_pointer(&outgoing.to));
         migration_finish(&outgoing.st, MIG_STATUS_CANCELLED, NULL);
@@ -328,8 +325,7 @@ bool qmp_migrate_uri(const char *uri, Error **errp)
     }
     outgoing.to = qemu_file_new_fd_output(fd);
     /* The reply goes out first; the state is saved from the main loop. */
-    outgoing.bh = qemu_bh_new(outgoing_run, NULL);
-    qemu_bh_schedule(outgoing.bh);
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), outgoing_run, NULL);
     return true;
 }
 
@@ -436,7 +432,6 @@ static void incoming_file_bh(void *opaque)
 {
     int fd = incoming.load_fd;
 
-    g_clear_pointer(&incoming.bh, qemu_bh_delete);
     incoming.load_fd = -1;
     incoming_load(fd);
 }
@@ -492,8 +487,8 @@ static bool incoming_start_uri(const char *uri, Error **errp)
         }
         /* Read once the main loop runs, after start-up has finished. */
         incoming.load_fd = fd;
-        incoming.bh = qemu_bh_new(incoming_file_bh, NULL);
-        qemu_bh_schedule(incoming.bh);
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), incoming_file_bh,
+                                NULL);
     }
     incoming.started = true;
     migration_begin(&incoming.st);

@@ -772,11 +772,10 @@ static void create_objects(CmdlineConfig *cfg)
             cmdline_fail("object", arg, err);
         }
         type = qemu_opt_get(opts, "qom-type");
-        if (!type) {
-            cmdline_failf("object", arg, "Parameter 'qom-type' is missing");
-        }
-        if (!qemu_opts_id(opts)) {
-            cmdline_failf("object", arg, "Parameter 'id' is missing");
+        if (!type || !qemu_opts_id(opts)) {
+            qemu_opts_del(opts);
+            cmdline_failf("object", arg, "Parameter '%s' is missing",
+                          type ? "id" : "qom-type");
         }
         if (!strcmp(type, "monitor-qmp")) {
             if (!monitor_object_add(opts, &err)) {
@@ -787,13 +786,19 @@ static void create_objects(CmdlineConfig *cfg)
         }
         for (j = 0; qemu_object_types[j]; j++) {
             if (!strcmp(type, qemu_object_types[j])) {
-                cmdline_failf("object", arg, "object type '%s' is not "
-                              "supported by this build (" BUILD_SCOPE ")",
-                              type);
+                break;
             }
         }
-        cmdline_failf("object", arg, "Parameter 'qom-type' does not accept "
-                      "value '%s'", type);
+        /* Messages are built before the options (and type) are freed. */
+        if (qemu_object_types[j]) {
+            error_setg(&err, "object type '%s' is not supported by this "
+                       "build (" BUILD_SCOPE ")", type);
+        } else {
+            error_setg(&err, "Parameter 'qom-type' does not accept value "
+                       "'%s'", type);
+        }
+        qemu_opts_del(opts);
+        cmdline_fail("object", arg, err);
     }
 }
 

@@ -3,6 +3,13 @@
  * emulator pair between bridge invocations, stops it on request, after
  * an idle period, or when either process dies.
  *
+ * The keeper also owns the one qtest connection to the emulator and
+ * passes a duplicate of it (SCM_RIGHTS) to each bridge. The connection
+ * therefore never closes between tpm2-tools commands: this tree's
+ * emulator, like a libqtest-driven QEMU, shuts down when its qtest client
+ * goes, and a fresh connection per command would also cost a round of
+ * socket setup each time.
+ *
  * Session directory layout:
  *   lock          flock()ed by the bridge using the session, and by the
  *                 keeper while it shuts down for idleness
@@ -10,6 +17,7 @@
  *   config        how the pair was started (emulator, window, chunking)
  *   activity      touched by every bridge invocation (idle clock)
  *   qtest.sock    the emulator's qtest server socket
+ *   handoff.sock  the keeper hands its qtest connection out here
  *   state/        swtpm state, kept across sessions
  *   *.log         keeper, emulator and swtpm logs
  *
@@ -23,15 +31,20 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include "qemu/error-report.h"
+#include "qtest-accessor.h"
 #include "bridge-session.h"
 
 #define KEEPER_NAME "tpm-crb-keeper"
 #define SESSION_LOCK_TIMEOUT_MS 120000
 #define KEEPER_START_TIMEOUT_MS 60000
 #define KEEPER_STOP_TIMEOUT_MS 15000
+#define KEEPER_QTEST_CONNECT_MS 10000
+#define HANDOFF_TIMEOUT_MS 10000
 
 char *bridge_session_default_dir(void)
 {
@@ -160,6 +173,107 @@ static bool session_check_config(const BridgeSessionConfig *cfg,
     return true;
 }
 
+static int session_handoff_listen(const char *path, Error **errp)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd;
+
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        error_setg(errp, "socket path '%s' is too long", path);
+        return -1;
+    }
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+        listen(fd, 4) < 0) {
+        error_setg_errno(errp, errno, "cannot listen on '%s'", path);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
+/* Give one waiting bridge a duplicate of the qtest connection. */
+static void keeper_handoff(int listen_fd, int qtest_fd)
+{
+    char byte = 'Q';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+    };
+    struct cmsghdr *cmsg;
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+    if (fd < 0) {
+        return;
+    }
+    memset(u.buf, 0, sizeof(u.buf));
+    cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &qtest_fd, sizeof(int));
+    if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
+        warn_report("handing the qtest connection out: %s",
+                    g_strerror(errno));
+    }
+    close(fd);
+}
+
+/* The bridge's side: receive the keeper's qtest connection. */
+static int session_fetch_qtest_fd(const char *dir, Error **errp)
+{
+    g_autofree char *path = session_path(dir, "handoff.sock");
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+    };
+    struct cmsghdr *cmsg;
+    struct pollfd pfd = { .events = POLLIN };
+    ssize_t n;
+    int fd = -1;
+
+    pfd.fd = qtest_accessor_dial(path, HANDOFF_TIMEOUT_MS, errp);
+    if (pfd.fd < 0) {
+        error_prepend(errp, "session keeper: ");
+        return -1;
+    }
+    if (RETRY_ON_EINTR(poll(&pfd, 1, HANDOFF_TIMEOUT_MS)) <= 0) {
+        error_setg(errp, "the session keeper did not hand out the qtest "
+                   "connection within %d ms (see %s/keeper.log)",
+                   HANDOFF_TIMEOUT_MS, dir);
+        close(pfd.fd);
+        return -1;
+    }
+    n = RETRY_ON_EINTR(recvmsg(pfd.fd, &msg, MSG_CMSG_CLOEXEC));
+    cmsg = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (cmsg && cmsg->cmsg_level == SOL_SOCKET &&
+        cmsg->cmsg_type == SCM_RIGHTS &&
+        cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
+        memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    }
+    close(pfd.fd);
+    if (fd < 0) {
+        error_setg(errp, "the session keeper sent no qtest connection "
+                   "(see %s/keeper.log)", dir);
+    }
+    return fd;
+}
+
 static volatile sig_atomic_t keeper_stop_requested;
 
 static void keeper_on_signal(int sig)
@@ -227,8 +341,11 @@ static void G_GNUC_NORETURN keeper_main(const BridgeSessionConfig *cfg,
         .state_dir = state,
         .run_dir = cfg->dir,
     };
+    g_autofree char *handoff_path = session_path(cfg->dir, "handoff.sock");
     TpmLaunch *l;
     int lock_fd = -1;
+    int qtest_fd = -1;
+    int listen_fd = -1;
     int fd;
 
     prctl(PR_SET_NAME, KEEPER_NAME);
@@ -250,7 +367,14 @@ static void G_GNUC_NORETURN keeper_main(const BridgeSessionConfig *cfg,
     signal(SIGPIPE, SIG_IGN);
 
     l = tpm_launch_start(&lc, &err);
-    if (!l) {
+    if (l) {
+        qtest_fd = qtest_accessor_dial(l->qtest_path,
+                                       KEEPER_QTEST_CONNECT_MS, &err);
+    }
+    if (qtest_fd >= 0) {
+        listen_fd = session_handoff_listen(handoff_path, &err);
+    }
+    if (listen_fd < 0) {
         g_autofree char *msg = g_strdup_printf("ERR %s\n",
                                                error_get_pretty(err));
 
@@ -258,6 +382,10 @@ static void G_GNUC_NORETURN keeper_main(const BridgeSessionConfig *cfg,
         if (write(status_fd, msg, strlen(msg)) < 0) {
             /* the bridge is gone; the log has the message */
         }
+        if (qtest_fd >= 0) {
+            close(qtest_fd);
+        }
+        tpm_launch_stop(l);
         _exit(1);
     }
     g_file_set_contents(cfg_path, config, -1, NULL);
@@ -270,7 +398,11 @@ static void G_GNUC_NORETURN keeper_main(const BridgeSessionConfig *cfg,
     close(status_fd);
 
     while (!keeper_stop_requested) {
-        poll(NULL, 0, 500);
+        struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+
+        if (poll(&pfd, 1, 500) > 0) {
+            keeper_handoff(listen_fd, qtest_fd);
+        }
         if (!tpm_launch_alive(l, &why)) {
             error_report("stopping: %s", why);
             break;
@@ -282,6 +414,9 @@ static void G_GNUC_NORETURN keeper_main(const BridgeSessionConfig *cfg,
         }
     }
     /* The pid file goes last: --stop waits for it. */
+    close(listen_fd);
+    unlink(handoff_path);
+    close(qtest_fd);
     tpm_launch_stop(l);
     unlink(cfg_path);
     unlink(pid_path);
@@ -360,7 +495,7 @@ static bool session_start_keeper(const BridgeSessionConfig *cfg,
     return false;
 }
 
-int bridge_session_acquire(const BridgeSessionConfig *cfg, char **qtest_path,
+int bridge_session_acquire(const BridgeSessionConfig *cfg, int *qtest_fd,
                            Error **errp)
 {
     int fd;
@@ -384,7 +519,13 @@ int bridge_session_acquire(const BridgeSessionConfig *cfg, char **qtest_path,
         return -1;
     }
     session_touch(cfg->dir);
-    *qtest_path = session_path(cfg->dir, "qtest.sock");
+    if (qtest_fd) {
+        *qtest_fd = session_fetch_qtest_fd(cfg->dir, errp);
+        if (*qtest_fd < 0) {
+            close(fd);
+            return -1;
+        }
+    }
     return fd;
 }
 

@@ -32,10 +32,12 @@ char *bridge_session_default_dir(void);
 
 /*
  * Take the session lock (waiting while another bridge uses the session),
- * start the pair if it is not running, and return the lock fd; the qtest
- * socket path goes to *qtest_path.
+ * start the pair if it is not running, and return the lock fd. Unless
+ * @qtest_fd is NULL, the keeper's qtest connection to the emulator goes
+ * to *qtest_fd (the caller closes it; the keeper keeps its own copy, so
+ * the emulator sees one client for the whole session).
  */
-int bridge_session_acquire(const BridgeSessionConfig *cfg, char **qtest_path,
+int bridge_session_acquire(const BridgeSessionConfig *cfg, int *qtest_fd,
                            Error **errp);
 void bridge_session_release(const char *dir, int lock_fd);
 

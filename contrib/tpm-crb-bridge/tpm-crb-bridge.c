@@ -426,6 +426,7 @@ static int bridge_run(BridgeOptions *o)
     TpmCrbTimeouts t;
     Error *err = NULL;
     int lock_fd = -1;
+    int session_fd = -1;
     int ret = 1;
 
     if (o->oneshot) {
@@ -464,21 +465,32 @@ static int bridge_run(BridgeOptions *o)
             printf("session %s: not running\n", o->session_dir);
             return 3;
         }
-        lock_fd = bridge_session_acquire(&sc, &session_qtest, &err);
+        lock_fd = bridge_session_acquire(&sc, o->start ? NULL : &session_fd,
+                                         &err);
         if (lock_fd < 0) {
             goto out;
         }
-        qtest_path = session_qtest;
         if (o->start) {
             ret = 0;
             goto out;
         }
     }
 
-    qa = qtest_accessor_connect(qtest_path, BRIDGE_QTEST_CONNECT_MS,
-                                BRIDGE_QTEST_REPLY_MS, &err);
-    if (!qa) {
-        goto out;
+    if (session_fd >= 0) {
+        session_qtest = g_build_filename(o->session_dir, "qtest.sock", NULL);
+        qtest_path = session_qtest;
+        qa = qtest_accessor_new_fd(session_fd, session_qtest,
+                                   BRIDGE_QTEST_REPLY_MS);
+        /* An earlier bridge may have died mid-command on this connection. */
+        if (!qtest_accessor_sync(qa, &err)) {
+            goto out;
+        }
+    } else {
+        qa = qtest_accessor_connect(qtest_path, BRIDGE_QTEST_CONNECT_MS,
+                                    BRIDGE_QTEST_REPLY_MS, &err);
+        if (!qa) {
+            goto out;
+        }
     }
     drv = tpm_crb_driver_new(&qtest_accessor_ops, qa, TPM_CRB_LOC0_BASE);
     tpm_crb_driver_default_timeouts(&t);

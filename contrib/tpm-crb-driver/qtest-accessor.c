@@ -61,40 +61,55 @@ static int qtest_try_connect(const char *path)
     return fd;
 }
 
-QtestAccessor *qtest_accessor_connect(const char *path,
-                                      unsigned connect_timeout_ms,
-                                      unsigned reply_timeout_ms,
-                                      Error **errp)
+int qtest_accessor_dial(const char *path, unsigned connect_timeout_ms,
+                        Error **errp)
 {
     int64_t deadline = g_get_monotonic_time() +
                        (int64_t)connect_timeout_ms * 1000;
-    QtestAccessor *qa;
     int fd;
 
     if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
         error_setg(errp, "qtest: socket path '%s' is too long", path);
-        return NULL;
+        return -1;
     }
     for (;;) {
         fd = qtest_try_connect(path);
         if (fd >= 0) {
-            break;
+            return fd;
         }
         /* Only "not there yet" is worth waiting for. */
         if ((fd != -ENOENT && fd != -ECONNREFUSED) ||
             g_get_monotonic_time() >= deadline) {
             error_setg_errno(errp, -fd, "qtest: cannot connect to '%s'",
                              path);
-            return NULL;
+            return -1;
         }
         g_usleep(20 * 1000);
     }
+}
 
-    qa = g_new0(QtestAccessor, 1);
+QtestAccessor *qtest_accessor_new_fd(int fd, const char *label,
+                                     unsigned reply_timeout_ms)
+{
+    QtestAccessor *qa = g_new0(QtestAccessor, 1);
+
     qa->fd = fd;
     qa->reply_timeout_ms = reply_timeout_ms;
-    g_strlcpy(qa->path, path, sizeof(qa->path));
+    g_strlcpy(qa->path, label, sizeof(qa->path));
     return qa;
+}
+
+QtestAccessor *qtest_accessor_connect(const char *path,
+                                      unsigned connect_timeout_ms,
+                                      unsigned reply_timeout_ms,
+                                      Error **errp)
+{
+    int fd = qtest_accessor_dial(path, connect_timeout_ms, errp);
+
+    if (fd < 0) {
+        return NULL;
+    }
+    return qtest_accessor_new_fd(fd, path, reply_timeout_ms);
 }
 
 static bool qtest_wait_fd(QtestAccessor *qa, short events, int64_t deadline,
@@ -233,6 +248,44 @@ static char *qtest_command(QtestAccessor *qa, const char *cmd, Error **errp)
         error_setg(errp, "qtest: the emulator rejected %s: %.200s", verb,
                    line);
         return NULL;
+    }
+}
+
+bool qtest_accessor_sync(QtestAccessor *qa, Error **errp)
+{
+    int64_t deadline = g_get_monotonic_time() +
+                       (int64_t)qa->reply_timeout_ms * 1000;
+    uint64_t tag = ((uint64_t)g_random_int() << 32) | g_random_int();
+    g_autofree char *marker = g_strdup_printf("tpm-crb-sync-%016" PRIx64
+                                              "-b", tag);
+    g_autofree char *lines = g_strdup_printf("tpm-crb-sync-%016" PRIx64
+                                             "-a\n%s\n", tag, marker);
+
+    /*
+     * The first line may be glued to a partial line left by a dead
+     * client; the second one arrives whole, and qtest answers unknown
+     * commands with "FAIL Unknown command '<word>'", which names it.
+     */
+    if (qa->broken) {
+        error_setg(errp, "qtest: connection to '%s' unusable after an "
+                   "earlier error", qa->path);
+        return false;
+    }
+    if (!qtest_send(qa, lines, deadline, errp)) {
+        qa->broken = true;
+        return false;
+    }
+    for (;;) {
+        g_autofree char *line = qtest_recv_line(qa, deadline, errp);
+
+        if (!line) {
+            qa->broken = true;
+            error_prepend(errp, "resynchronising: ");
+            return false;
+        }
+        if (g_str_has_prefix(line, "FAIL") && strstr(line, marker)) {
+            return true;
+        }
     }
 }
 

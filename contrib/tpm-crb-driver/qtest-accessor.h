@@ -24,6 +24,26 @@ QtestAccessor *qtest_accessor_connect(const char *path,
                                       unsigned connect_timeout_ms,
                                       unsigned reply_timeout_ms,
                                       Error **errp);
+
+/*
+ * The same in two steps: open a connection (the raw fd, close-on-exec),
+ * and wrap an open connection; the accessor owns @fd from then on.
+ * @label names the connection in error messages.
+ */
+int qtest_accessor_dial(const char *path, unsigned connect_timeout_ms,
+                        Error **errp);
+QtestAccessor *qtest_accessor_new_fd(int fd, const char *label,
+                                     unsigned reply_timeout_ms);
+
+/*
+ * Make sure the next reply read belongs to the next command sent. Needed
+ * on a connection shared over time (the bridge session's): a client that
+ * died mid-command may have left a partial command line in the server or
+ * a late reply in the socket. Sends two lines the server cannot know and
+ * discards everything up to the answer to the second one.
+ */
+bool qtest_accessor_sync(QtestAccessor *qa, Error **errp);
+
 void qtest_accessor_free(QtestAccessor *qa);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QtestAccessor, qtest_accessor_free)
 

@@ -14,6 +14,7 @@
 #include "qemu/osdep.h"
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -311,29 +312,137 @@ static void test_differential(gconstpointer opaque)
     }
 }
 
-/* Through tpm2-tools: a command larger than the window, no CapCRBChunk. */
+/* Run one tool through a private no-chunk device; return its stderr. */
+static char *run_no_chunk(char **tool_argv, const char *what)
+{
+    g_autofree char *tcti = NULL;
+    g_autofree char *out = NULL;
+    char *err = NULL;
+    int rc;
+
+    tcti = g_strdup_printf("cmd:%s --oneshot --window 64 --no-chunk",
+                           bridge());
+    rc = run_capture(tool_argv, tcti, &out, &err);
+    g_test_message("%s: exit %d, stderr:\n%s", what, rc, err);
+    g_assert_cmpint(rc, !=, 0);
+    return err;
+}
+
+/*
+ * Through tpm2-tools with cap-chunk=off and a 64-byte window (CapCRBChunk
+ * reads 0). tpm2_hash of 1024 bytes sends a 1042-byte TPM2_Hash as its
+ * first command: the driver must refuse it itself. tpm2_getrandom starts
+ * with a 22-byte GetCapability whose 387-byte response cannot fit the
+ * backend buffer a non-chunking device allows (min(B, W) = 64, SPEC §3):
+ * the device reports tpmSts and the driver must say so.
+ */
 static void test_no_chunk_capability(void)
 {
     g_autofree char *dir = g_build_filename(top_dir, "nochunk", NULL);
-    g_autofree char *ctx = g_build_filename(dir, "primary.ctx", NULL);
-    g_autofree char *tcti = NULL;
-    g_autofree char *out = NULL;
+    g_autofree char *data = g_build_filename(dir, "data.bin", NULL);
     g_autofree char *err = NULL;
-    char *argv[] = { (char *)"timeout", (char *)"120",
-                     (char *)"tpm2_createprimary", (char *)"-C", (char *)"o",
-                     (char *)"-c", ctx, NULL };
-    int rc;
+    g_autofree uint8_t *bytes = g_malloc(1024);
+    char *hash_argv[] = { (char *)"timeout", (char *)"120",
+                          (char *)"tpm2_hash", (char *)"-g",
+                          (char *)"sha256", (char *)"--hex", data, NULL };
+    char *rand_argv[] = { (char *)"timeout", (char *)"120",
+                          (char *)"tpm2_getrandom", (char *)"--hex",
+                          (char *)"8", NULL };
 
     if (!have_tools()) {
         return;
     }
     g_mkdir_with_parents(dir, 0700);
-    tcti = g_strdup_printf("cmd:%s --oneshot --window 64 --no-chunk",
-                           bridge());
-    rc = run_capture(argv, tcti, &out, &err);
-    g_test_message("tpm2_createprimary exit %d, stderr:\n%s", rc, err);
-    g_assert_cmpint(rc, !=, 0);
-    g_assert_nonnull(strstr(err, "does not offer chunking"));
+    memset(bytes, 0x5a, 1024);
+    g_assert_true(g_file_set_contents(data, (char *)bytes, 1024, NULL));
+
+    err = run_no_chunk(hash_argv, "tpm2_hash");
+    g_assert_nonnull(strstr(err, "command of 1042 bytes exceeds the 64-byte "
+                            "command window and the device does not offer "
+                            "chunking"));
+    g_free(err);
+
+    err = run_no_chunk(rand_argv, "tpm2_getrandom");
+    g_assert_nonnull(strstr(err, "tpmSts = 1"));
+}
+
+/*
+ * Take the session's qtest connection from the keeper, as a bridge does,
+ * and return it (-1 on failure).
+ */
+static int take_session_connection(const char *session)
+{
+    g_autofree char *path = g_build_filename(session, "handoff.sock", NULL);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+    };
+    struct cmsghdr *cmsg;
+    struct timeval tv = { .tv_sec = 10 };
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = -1;
+
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+        recvmsg(s, &msg, MSG_CMSG_CLOEXEC) == 1 &&
+        (cmsg = CMSG_FIRSTHDR(&msg)) && cmsg->cmsg_type == SCM_RIGHTS) {
+        memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    }
+    close(s);
+    return fd;
+}
+
+/*
+ * A client that dies mid-command on the session's shared qtest connection
+ * leaves replies nobody read and half a command line behind; the next
+ * bridge must resynchronise and work.
+ */
+static void test_session_resync(void)
+{
+    static const char debris[] = "readl 0xfed40030\nread 0xfed40080 0x40\n"
+                                 "write 0xfed40080 0x4 0xab";
+    g_autofree char *session = g_build_filename(top_dir, "session", "resync",
+                                                NULL);
+    g_autofree char *tcti = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    char *start[] = { (char *)bridge(), (char *)"--session", session,
+                      (char *)"--window", (char *)"64", (char *)"--start",
+                      NULL };
+    char *stop[] = { (char *)bridge(), (char *)"--session", session,
+                     (char *)"--stop", NULL };
+    char *rand_argv[] = { (char *)"timeout", (char *)"60",
+                          (char *)"tpm2_getrandom", (char *)"--hex",
+                          (char *)"16", NULL };
+    int fd, rc;
+
+    if (!have_tools()) {
+        return;
+    }
+    g_assert_cmpint(run_capture(start, NULL, NULL, NULL), ==, 0);
+    fd = take_session_connection(session);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, debris, strlen(debris)), ==, strlen(debris));
+    /* Let the replies land in the socket before the next client comes. */
+    g_usleep(200 * 1000);
+    close(fd);
+
+    tcti = g_strdup_printf("cmd:%s --session %s --window 64", bridge(),
+                           session);
+    rc = run_capture(rand_argv, tcti, &out, &err);
+    run_capture(stop, NULL, NULL, NULL);
+    g_test_message("tpm2_getrandom exit %d, stdout '%s', stderr:\n%s", rc,
+                   out, err);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_cmpuint(strlen(g_strstrip(out)), ==, 32);
 }
 
 int main(int argc, char **argv)
@@ -353,6 +462,7 @@ int main(int argc, char **argv)
                          GUINT_TO_POINTER(64), test_differential);
     g_test_add_func("/tpm2-tools/error/no-chunk-capability",
                     test_no_chunk_capability);
+    g_test_add_func("/tpm2-tools/session/resync", test_session_resync);
     ret = g_test_run();
 
     {
