@@ -110,10 +110,12 @@ static bool bridge_write_full(int fd, const uint8_t *buf, size_t len)
  * One line per command, tab-separated, appended with a single write so
  * that bridges running one after the other share one file:
  * cc name bytes_in bytes_out chunks_in chunks_out retries result time_us
- * window
+ * window origin
+ * where origin is "tool" for what the TPM software sent and "bridge" for
+ * the bridge's own clean-up commands.
  */
 static void bridge_log_stats(const char *path, const TpmCrbXferStats *st,
-                             bool ok, uint32_t window)
+                             bool ok, uint32_t window, const char *origin)
 {
     const char *name = tpm2_cc_name(st->cc);
     g_autofree char *result = ok ? g_strdup_printf("0x%" PRIx32, st->rc)
@@ -125,10 +127,11 @@ static void bridge_log_stats(const char *path, const TpmCrbXferStats *st,
         return;
     }
     line = g_strdup_printf("0x%08" PRIx32 "\t%s\t%zu\t%zu\t%u\t%u\t%u\t%s\t%"
-                           PRId64 "\t%" PRIu32 "\n", st->cc,
+                           PRId64 "\t%" PRIu32 "\t%s\n", st->cc,
                            name ? name : "unknown", st->bytes_in,
                            st->bytes_out, st->chunks_in, st->chunks_out,
-                           st->retries, result, st->time_us, window);
+                           st->retries, result, st->time_us, window,
+                           origin);
     fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0 || !bridge_write_full(fd, (uint8_t *)line, strlen(line))) {
         warn_report("cannot append statistics to '%s': %s", path,
@@ -187,7 +190,7 @@ static bool bridge_serve(TpmCrbDriver *drv, const char *stats_path)
                                      TPM_CRB_MAX_RESPONSE, &rsp_len, &st,
                                      &err);
         bridge_log_stats(stats_path, &st, ok,
-                         tpm_crb_driver_cmd_window(drv));
+                         tpm_crb_driver_cmd_window(drv), "tool");
         if (!ok) {
             error_report_err(err);
             all_ok = false;
@@ -265,7 +268,8 @@ static bool bridge_flush_transients(TpmCrbDriver *drv, const char *stats_path,
     stl_be_p(cmd + 18, BRIDGE_MAX_FLUSH);
     ok = tpm_crb_driver_transmit(drv, cmd, 22, rsp, sizeof(rsp), &rsp_len,
                                  &st, errp);
-    bridge_log_stats(stats_path, &st, ok, tpm_crb_driver_cmd_window(drv));
+    bridge_log_stats(stats_path, &st, ok, tpm_crb_driver_cmd_window(drv),
+                     "bridge");
     if (!ok) {
         return false;
     }
@@ -289,7 +293,7 @@ static bool bridge_flush_transients(TpmCrbDriver *drv, const char *stats_path,
         ok = tpm_crb_driver_transmit(drv, cmd, 14, rsp, sizeof(rsp),
                                      &rsp_len, &st, errp);
         bridge_log_stats(stats_path, &st, ok,
-                         tpm_crb_driver_cmd_window(drv));
+                         tpm_crb_driver_cmd_window(drv), "bridge");
         if (!ok) {
             return false;
         }
@@ -301,6 +305,7 @@ typedef struct ReportRow {
     char *name;
     uint64_t in, out, cin, cout, retries, time_us;
     char *result;
+    bool by_bridge;
 } ReportRow;
 
 static void report_row_clear(ReportRow *r)
@@ -309,13 +314,15 @@ static void report_row_clear(ReportRow *r)
     g_free(r->result);
 }
 
+/* Lines of 10 fields come from bridges that did not log the origin. */
 static bool report_parse(const char *line, ReportRow *r)
 {
     g_auto(GStrv) f = g_strsplit(line, "\t", -1);
     uint64_t *nums[] = { &r->in, &r->out, &r->cin, &r->cout, &r->retries };
+    guint n = g_strv_length(f);
     int i;
 
-    if (g_strv_length(f) != 10) {
+    if (n != 10 && n != 11) {
         return false;
     }
     for (i = 0; i < 5; i++) {
@@ -328,28 +335,27 @@ static bool report_parse(const char *line, ReportRow *r)
                                     NULL)) {
         return false;
     }
-    r->name = g_strndup(f[1], 28);
+    r->by_bridge = n == 11 && strcmp(f[10], "bridge") == 0;
+    r->name = r->by_bridge ? g_strdup_printf("[%.24s]", f[1])
+                           : g_strndup(f[1], 26);
     r->result = g_strndup(f[7], 16);
     return true;
 }
 
-static const char *report_result(const char *raw, char *buf, size_t len)
+/* "success", the TPM's response code by name, or "DRIVER ERROR". */
+static char *report_result(const char *raw)
 {
     guint64 rc;
 
     if (strcmp(raw, "error") == 0) {
-        return "DRIVER ERROR";
+        return g_strdup("DRIVER ERROR");
     }
     if (!g_ascii_string_to_unsigned(raw + (g_str_has_prefix(raw, "0x") ? 2
                                            : 0), 16, 0, G_MAXUINT32, &rc,
                                     NULL)) {
-        return "?";
+        return g_strdup("?");
     }
-    if (rc == 0) {
-        return "success";
-    }
-    g_snprintf(buf, len, "TPM rc 0x%03" G_GINT64_MODIFIER "x", rc);
-    return buf;
+    return rc ? tpm2_rc_describe(rc) : g_strdup("success");
 }
 
 /* Print the statistics file as a table; see --expect-multichunk. */
@@ -358,9 +364,14 @@ static int bridge_report(const char *path, bool expect_multichunk)
     g_autofree char *text = NULL;
     g_autoptr(GError) gerr = NULL;
     g_auto(GStrv) lines = NULL;
-    unsigned n = 0, multi_in = 0, multi_out = 0, both = 0, tpm_err = 0;
-    unsigned drv_err = 0, bad = 0;
+    g_autoptr(GHashTable) tpm_errors =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GString) err_list = g_string_new("");
+    unsigned n = 0, by_bridge = 0, multi_in = 0, multi_out = 0, both = 0;
+    unsigned tpm_err = 0, drv_err = 0, bad = 0;
     uint64_t total_in = 0, total_out = 0;
+    GHashTableIter it;
+    gpointer key, value;
     int i;
 
     if (!g_file_get_contents(path, &text, NULL, &gerr)) {
@@ -368,14 +379,15 @@ static int bridge_report(const char *path, bool expect_multichunk)
         return 1;
     }
     lines = g_strsplit(text, "\n", -1);
-    printf("%4s  %-26s %9s %9s %7s %7s  %-14s %9s\n", "#", "command",
-           "bytes in", "bytes out", "chunks", "chunks", "result", "time");
-    printf("%4s  %-26s %9s %9s %7s %7s  %-14s %9s\n", "", "", "", "", "in",
-           "out", "", "ms");
+    printf("%4s  %-26s %8s %8s %6s %6s  %-14s %8s  %s\n", "#", "command",
+           "bytes", "bytes", "chunks", "chunks", "result", "time",
+           "several");
+    printf("%4s  %-26s %8s %8s %6s %6s  %-14s %8s  %s\n", "", "", "in",
+           "out", "in", "out", "", "ms", "chunks");
     for (i = 0; lines[i]; i++) {
         ReportRow r = { 0 };
-        char rbuf[32];
-        const char *res;
+        g_autofree char *res = NULL;
+        const char *multi;
 
         if (!*lines[i]) {
             continue;
@@ -385,26 +397,50 @@ static int bridge_report(const char *path, bool expect_multichunk)
             report_row_clear(&r);
             continue;
         }
-        res = report_result(r.result, rbuf, sizeof(rbuf));
+        res = report_result(r.result);
         n++;
+        by_bridge += r.by_bridge;
         total_in += r.in;
         total_out += r.out;
         multi_in += r.cin > 1;
         multi_out += r.cout > 1;
         both += r.cin > 1 && r.cout > 1;
-        drv_err += strcmp(r.result, "error") == 0;
-        tpm_err += strcmp(res, "success") != 0 &&
-                   strcmp(r.result, "error") != 0;
-        printf("%4u  %-26s %9" PRIu64 " %9" PRIu64 " %7" PRIu64 " %7" PRIu64
-               "  %-14s %9.1f%s\n", n, r.name, r.in, r.out, r.cin, r.cout,
-               res, r.time_us / 1000.0,
+        multi = r.cin > 1 && r.cout > 1 ? "both ways"
+                : r.cin > 1 ? "in" : r.cout > 1 ? "out" : "";
+        if (strcmp(r.result, "error") == 0) {
+            drv_err++;
+        } else if (strcmp(res, "success") != 0) {
+            guint count = GPOINTER_TO_UINT(g_hash_table_lookup(tpm_errors,
+                                                               res));
+
+            tpm_err++;
+            g_hash_table_replace(tpm_errors, g_strdup(res),
+                                 GUINT_TO_POINTER(count + 1));
+        }
+        printf("%4u  %-26s %8" PRIu64 " %8" PRIu64 " %6" PRIu64 " %6" PRIu64
+               "  %-14s %8.1f%s%s%s\n", n, r.name, r.in, r.out, r.cin,
+               r.cout, res, r.time_us / 1000.0, *multi ? "  " : "", multi,
                r.retries ? "  (crbRspRetry)" : "");
         report_row_clear(&r);
     }
-    printf("%u commands, %" PRIu64 " bytes in, %" PRIu64 " bytes out; "
-           "more than one chunk: %u in, %u out, %u both ways; "
-           "TPM errors: %u, driver errors: %u\n", n, total_in, total_out,
-           multi_in, multi_out, both, tpm_err, drv_err);
+    g_hash_table_iter_init(&it, tpm_errors);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        g_string_append_printf(err_list, "%s%s x%u", err_list->len ? ", "
+                               : " (", (char *)key, GPOINTER_TO_UINT(value));
+    }
+    if (err_list->len) {
+        g_string_append_c(err_list, ')');
+    }
+    printf("%u commands (%u from the TPM software, %u from the bridge), %"
+           PRIu64 " bytes in, %" PRIu64 " bytes out\n", n, n - by_bridge,
+           by_bridge, total_in, total_out);
+    printf("more than one chunk: %u in, %u out, %u both ways; TPM error "
+           "responses: %u%s; driver errors: %u\n", multi_in, multi_out, both,
+           tpm_err, err_list->str, drv_err);
+    if (by_bridge) {
+        printf("[...]: the bridge's own commands, flushing transient objects "
+               "a tool left loaded (as a resource manager does)\n");
+    }
     if (bad) {
         warn_report("%u malformed line(s) in '%s' skipped", bad, path);
     }

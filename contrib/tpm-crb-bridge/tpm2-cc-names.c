@@ -1,6 +1,6 @@
 /*
- * Names of TPM 2.0 command codes (TPM 2.0 Part 2, TPM_CC), for the
- * bridge's statistics.
+ * Names of TPM 2.0 command codes (TPM 2.0 Part 2, TPM_CC) and response
+ * codes (TPM_RC), for the bridge's statistics.
  *
  * Copyright (c) 2026 The tpm-crb-chunk authors
  *
@@ -143,4 +143,90 @@ const char *tpm2_cc_name(uint32_t cc)
         }
     }
     return NULL;
+}
+
+typedef struct Tpm2RcName {
+    uint32_t num;
+    const char *name;
+} Tpm2RcName;
+
+/* Format zero, version 1 errors (TPM_RC_VER1 + n). */
+static const Tpm2RcName tpm2_rc_ver1[] = {
+    { 0x00, "INITIALIZE" }, { 0x01, "FAILURE" }, { 0x03, "SEQUENCE" },
+    { 0x0b, "PRIVATE" }, { 0x19, "HMAC" }, { 0x20, "DISABLED" },
+    { 0x21, "EXCLUSIVE" }, { 0x24, "AUTH_TYPE" }, { 0x25, "AUTH_MISSING" },
+    { 0x26, "POLICY" }, { 0x27, "PCR" }, { 0x28, "PCR_CHANGED" },
+    { 0x2d, "UPGRADE" }, { 0x2e, "TOO_MANY_CONTEXTS" },
+    { 0x2f, "AUTH_UNAVAILABLE" }, { 0x30, "REBOOT" }, { 0x31, "UNBALANCED" },
+    { 0x42, "COMMAND_SIZE" }, { 0x43, "COMMAND_CODE" }, { 0x44, "AUTHSIZE" },
+    { 0x45, "AUTH_CONTEXT" }, { 0x46, "NV_RANGE" }, { 0x47, "NV_SIZE" },
+    { 0x48, "NV_LOCKED" }, { 0x49, "NV_AUTHORIZATION" },
+    { 0x4a, "NV_UNINITIALIZED" }, { 0x4b, "NV_SPACE" }, { 0x4c, "NV_DEFINED" },
+    { 0x50, "BAD_CONTEXT" }, { 0x51, "CPHASH" }, { 0x52, "PARENT" },
+    { 0x53, "NEEDS_TEST" }, { 0x54, "NO_RESULT" }, { 0x55, "SENSITIVE" },
+};
+
+/* Format one errors (TPM_RC_FMT1 + n), which name what they refer to. */
+static const Tpm2RcName tpm2_rc_fmt1[] = {
+    { 0x01, "ASYMMETRIC" }, { 0x02, "ATTRIBUTES" }, { 0x03, "HASH" },
+    { 0x04, "VALUE" }, { 0x05, "HIERARCHY" }, { 0x07, "KEY_SIZE" },
+    { 0x08, "MGF" }, { 0x09, "MODE" }, { 0x0a, "TYPE" }, { 0x0b, "HANDLE" },
+    { 0x0c, "KDF" }, { 0x0d, "RANGE" }, { 0x0e, "AUTH_FAIL" },
+    { 0x0f, "NONCE" }, { 0x10, "PP" }, { 0x12, "SCHEME" }, { 0x15, "SIZE" },
+    { 0x16, "SYMMETRIC" }, { 0x17, "TAG" }, { 0x18, "SELECTOR" },
+    { 0x1a, "INSUFFICIENT" }, { 0x1b, "SIGNATURE" }, { 0x1c, "KEY" },
+    { 0x1d, "POLICY_FAIL" }, { 0x1f, "INTEGRITY" }, { 0x20, "TICKET" },
+    { 0x21, "RESERVED_BITS" }, { 0x22, "BAD_AUTH" }, { 0x23, "EXPIRED" },
+    { 0x24, "POLICY_CC" }, { 0x25, "BINDING" }, { 0x26, "CURVE" },
+    { 0x27, "ECC_POINT" },
+};
+
+/* Warnings (TPM_RC_WARN + n): the command may succeed when sent again. */
+static const Tpm2RcName tpm2_rc_warn[] = {
+    { 0x01, "CONTEXT_GAP" }, { 0x02, "OBJECT_MEMORY" },
+    { 0x03, "SESSION_MEMORY" }, { 0x04, "MEMORY" },
+    { 0x05, "SESSION_HANDLES" }, { 0x06, "OBJECT_HANDLES" },
+    { 0x07, "LOCALITY" }, { 0x08, "YIELDED" }, { 0x09, "CANCELED" },
+    { 0x0a, "TESTING" }, { 0x20, "NV_RATE" }, { 0x21, "LOCKOUT" },
+    { 0x22, "RETRY" }, { 0x23, "NV_UNAVAILABLE" },
+};
+
+static const char *tpm2_rc_lookup(const Tpm2RcName *t, size_t n,
+                                  uint32_t num)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (t[i].num == num) {
+            return t[i].name;
+        }
+    }
+    return NULL;
+}
+
+/* TPM 2.0 Part 2, "TPM_RC": the bit layout of a response code. */
+char *tpm2_rc_describe(uint32_t rc)
+{
+    const char *name = NULL;
+
+    if (rc & 0x80) {
+        unsigned n = (rc >> 8) & 0xf;
+
+        name = tpm2_rc_lookup(tpm2_rc_fmt1, ARRAY_SIZE(tpm2_rc_fmt1),
+                              rc & 0x3f);
+        if (name && (rc & 0x40)) {
+            return g_strdup_printf("%s(p%u)", name, n);
+        }
+        if (name && n) {
+            return g_strdup_printf("%s(%c%u)", name, n & 8 ? 's' : 'h',
+                                   n & 7);
+        }
+    } else if ((rc & 0xf00) == 0x900) {
+        name = tpm2_rc_lookup(tpm2_rc_warn, ARRAY_SIZE(tpm2_rc_warn),
+                              rc & 0x7f);
+    } else if ((rc & 0xf00) == 0x100) {
+        name = tpm2_rc_lookup(tpm2_rc_ver1, ARRAY_SIZE(tpm2_rc_ver1),
+                              rc & 0x7f);
+    }
+    return name ? g_strdup(name) : g_strdup_printf("0x%03" PRIx32, rc);
 }

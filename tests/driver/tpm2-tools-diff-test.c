@@ -19,8 +19,14 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-/* Each workload run is bounded; meson's own timeout is the last resort. */
-#define WORKLOAD_TIMEOUT_S "600"
+/*
+ * Each workload run is bounded (it takes about a second; RSA-3072 key
+ * generation is its slowest command), and so is each TPM command the
+ * bridge sends, so that a hang fails the test well within meson's
+ * timeout: four workloads of at most 120 s.
+ */
+#define WORKLOAD_TIMEOUT_S "120"
+#define COMMAND_TIMEOUT_MS "30000"
 
 static char *reference;     /* transcript of the direct swtpm run */
 static char *top_dir;
@@ -247,7 +253,7 @@ static ChunkCounts read_stats(const char *path, unsigned window)
         g_auto(GStrv) f = g_strsplit(lines[i], "\t", -1);
         unsigned cin, cout;
 
-        if (g_strv_length(f) != 10) {
+        if (g_strv_length(f) < 10) {
             continue;
         }
         c.rows++;
@@ -282,8 +288,8 @@ static void test_differential(gconstpointer opaque)
     session = g_build_filename(top_dir, "session", name, NULL);
     stats = g_build_filename(top_dir, "session", name, "stats.tsv", NULL);
     tcti = g_strdup_printf("cmd:%s --session %s --window %u --stats %s "
-                           "--idle-timeout 60", bridge(), session, window,
-                           stats);
+                           "--idle-timeout 60 --timeout-ms %s", bridge(),
+                           session, window, stats, COMMAND_TIMEOUT_MS);
     got = run_workload(tcti, name, &rc);
     {
         char *argv[] = { (char *)bridge(), (char *)"--session", session,
@@ -415,8 +421,9 @@ static void test_session_resync(void)
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
     char *start[] = { (char *)bridge(), (char *)"--session", session,
-                      (char *)"--window", (char *)"64", (char *)"--start",
-                      NULL };
+                      (char *)"--window", (char *)"64",
+                      (char *)"--idle-timeout", (char *)"30",
+                      (char *)"--start", NULL };
     char *stop[] = { (char *)bridge(), (char *)"--session", session,
                      (char *)"--stop", NULL };
     char *rand_argv[] = { (char *)"timeout", (char *)"60",
