@@ -4,15 +4,21 @@
 # builds, then acts:
 #   make run     the main job: real tpm2-tools through the chunked interface
 #   make check   the test suite (prints "N passed, N failed, N skipped")
-#   make check-sanitizers  the test suite under ASan + UBSan
+#   make check-sanitizers  the test suite under ASan + UBSan (+ LSan)
+#   make check-fuzz  fuzz-target corpus replay, then FUZZ_SECONDS (30) of
+#                    fuzzing per target (clang + libFuzzer)
+#   make check-valgrind  the qtests with the emulator under valgrind
 #   make bench   benchmarks
 #   make         build only
 
 BUILD ?= build
 SAN_BUILD ?= build-san
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
 NINJA ?= ninja
 
-.PHONY: all deps check check-sanitizers run bench clean distclean
+.PHONY: all deps check check-sanitizers check-fuzz check-valgrind run bench \
+	clean distclean
 
 all: $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
@@ -36,6 +42,23 @@ check-sanitizers: deps-check $(SAN_BUILD)/build.ninja
 	$(NINJA) -C $(SAN_BUILD)
 	@sh scripts/run-tests.sh $(SAN_BUILD)
 
+$(FUZZ_BUILD)/build.ninja:
+	@sh scripts/install-deps.sh fuzz
+	./configure --builddir=$(FUZZ_BUILD) --enable-fuzzing
+
+# The replay tests (suite "fuzz") and the timed runs, in one TAP log.
+check-fuzz: deps-fuzz $(FUZZ_BUILD)/build.ninja
+	$(NINJA) -C $(FUZZ_BUILD)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/run-tests.sh $(FUZZ_BUILD) \
+		--suite fuzz --suite fuzz-run
+
+# valgrind memcheck over the emulator in every qtest (slow: see
+# docs/devel/robustness.rst).
+check-valgrind: deps-check $(BUILD)/build.ninja
+	$(NINJA) -C $(BUILD)
+	@sh scripts/run-tests.sh $(BUILD) --setup valgrind --suite qtest \
+		--suite fuzz --num-processes 1
+
 run: deps-run $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
 	@sh scripts/run-main.sh $(BUILD)
@@ -48,4 +71,4 @@ clean:
 	-$(NINJA) -C $(BUILD) clean
 
 distclean:
-	rm -rf $(BUILD) $(SAN_BUILD) .builddir
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD) .builddir

@@ -42,6 +42,8 @@ typedef struct QTestServer {
     bool opened;
     FILE *log_fp;
     GTimer *timer;
+    /* Fuzzing (qtest_server_feed): replies are collected here instead. */
+    GString *capture;
 } QTestServer;
 
 static QTestServer *qtest;
@@ -57,7 +59,11 @@ static void qtest_log_timestamp(QTestServer *q)
 static void qtest_send(QTestServer *q, const char *str)
 {
     qtest_log_timestamp(q);
-    qemu_chr_fe_write(&q->chr, (const uint8_t *)str, strlen(str));
+    if (q->capture) {
+        g_string_append(q->capture, str);
+    } else {
+        qemu_chr_fe_write(&q->chr, (const uint8_t *)str, strlen(str));
+    }
     if (q->log_fp && q->opened) {
         fputs(str, q->log_fp);
         fflush(q->log_fp);
@@ -562,6 +568,31 @@ bool qtest_server_init(const char *qtest_chrdev, const char *qtest_log,
     qemu_chr_fe_set_handlers(&q->chr, qtest_can_read, qtest_read,
                              qtest_event, NULL, q, NULL, true);
     return true;
+}
+
+void qtest_server_feed(const uint8_t *buf, size_t len, GString *reply)
+{
+    QTestServer *q;
+
+    if (qtest) {
+        /* Never mix with a real client's stream. */
+        return;
+    }
+    q = g_new0(QTestServer, 1);
+    q->inbuf = g_string_new("");
+    q->capture = reply;
+    qtest = q;
+    /* In pieces of the size the chardev front end reads. */
+    while (len && qtest) {
+        int n = MIN(len, (size_t)qtest_can_read(q));
+
+        qtest_read(q, buf, n);
+        buf += n;
+        len -= n;
+    }
+    qtest = NULL;
+    g_string_free(q->inbuf, TRUE);
+    g_free(q);
 }
 
 bool qtest_driver(void)

@@ -208,6 +208,19 @@ int tpm_init(Error **errp)
 }
 
 /*
+ * Make a backend that was created in-process (a fuzz target's or a unit
+ * test's own TPMBackend subclass) findable by id, as if -tpmdev had
+ * created it; tpm_cleanup() drops the reference taken over here.
+ */
+void tpm_backend_register(TPMBackend *drv)
+{
+    if (!tpm_backends) {
+        tpm_backends = g_ptr_array_new();
+    }
+    g_ptr_array_add(tpm_backends, drv);
+}
+
+/*
  * At exit. A command still running (a stalled swtpm) is asked to cancel
  * and given a bounded time; if it still runs, the worker keeps the
  * backend alive and exit proceeds without waiting for it.

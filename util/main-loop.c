@@ -20,6 +20,8 @@ struct QEMUBH {
     /* Protected by bh_lock: the idle source pending, if any. */
     guint source_id;
     bool deleted;
+    /* Its callback is running (main thread). */
+    bool dispatching;
     bool oneshot;
 };
 
@@ -67,17 +69,24 @@ bool aio_poll(AioContext *ctx, bool blocking)
 static gboolean bh_dispatch(gpointer opaque)
 {
     QEMUBH *bh = opaque;
-    bool run;
+    bool run, free_now;
 
     g_mutex_lock(&bh_lock);
     bh->source_id = 0;
     run = !bh->deleted;
+    bh->dispatching = true;
     g_mutex_unlock(&bh_lock);
 
     if (run) {
         bh->cb(bh->opaque);
     }
-    if (bh->oneshot || bh->deleted) {
+
+    /* The callback may have deleted or rescheduled its own bottom half. */
+    g_mutex_lock(&bh_lock);
+    bh->dispatching = false;
+    free_now = bh->oneshot || bh->deleted;
+    g_mutex_unlock(&bh_lock);
+    if (free_now) {
         g_free(bh);
     }
     return G_SOURCE_REMOVE;
@@ -114,19 +123,27 @@ void qemu_bh_cancel(QEMUBH *bh)
     g_mutex_unlock(&bh_lock);
 }
 
+/*
+ * Like QEMU's, only from the main thread; a bottom half may delete itself
+ * from its own callback, and is then freed once the callback returns.
+ */
 void qemu_bh_delete(QEMUBH *bh)
 {
-    bool pending;
+    bool free_now;
 
     if (!bh) {
         return;
     }
+    assert(qemu_in_main_thread());
     g_mutex_lock(&bh_lock);
-    pending = bh->source_id != 0;
     bh->deleted = true;
+    if (bh->source_id) {
+        g_source_remove(bh->source_id);
+        bh->source_id = 0;
+    }
+    free_now = !bh->dispatching;
     g_mutex_unlock(&bh_lock);
-    /* A pending dispatch frees it; otherwise free it now. */
-    if (!pending) {
+    if (free_now) {
         g_free(bh);
     }
 }

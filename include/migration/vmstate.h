@@ -91,10 +91,6 @@ extern const VMStateInfo vmstate_info_uint64;
 extern const VMStateInfo vmstate_info_buffer;
 extern const VMStateInfo vmstate_info_gbytearray;
 
-#define typeof_field(type, field) typeof(((type *)0)->field)
-#define type_check(t1, t2) ((t1 *)0 - (t2 *)0)
-#define type_check_array(t1, t2, n) ((t1(*)[n])0 - (t2 *)0)
-#define type_check_pointer(t1, t2) ((t1 **)0 - (t2 *)0)
 #define vmstate_offset_value(_state, _field, _type) \
     (offsetof(_state, _field) + type_check(_type, typeof_field(_state, _field)))
 #define vmstate_offset_array(_state, _field, _type, _num) \

@@ -32,4 +32,11 @@ bool qtest_server_init(const char *qtest_chrdev, const char *qtest_log,
                        Error **errp);
 void qtest_server_cleanup(void);
 
+/*
+ * Fuzzing: process buf as if a qtest client had sent it, on a server of
+ * its own with no chardev and no log; replies are appended to reply.
+ * Does nothing while a real qtest server exists.
+ */
+void qtest_server_feed(const uint8_t *buf, size_t len, GString *reply);
+
 #endif /* SYSTEM_QTEST_H */

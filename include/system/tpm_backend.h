@@ -105,5 +105,10 @@ size_t tpm_backend_get_buffer_size(TPMBackend *s);
 void tpm_backend_finish_sync(TPMBackend *s);
 
 TPMBackend *qemu_find_tpm_be(const char *id);
+/*
+ * Make an in-process backend (drv->id set) findable by qemu_find_tpm_be,
+ * for fuzz targets and unit tests; takes over the caller's reference.
+ */
+void tpm_backend_register(TPMBackend *drv);
 
 #endif /* TPM_BACKEND_H */

@@ -33,6 +33,8 @@ struct QTestState {
     int fd;
     int qmp_fd;
     pid_t qemu_pid;
+    /* The child's pid once reaped, to find its sanitizer report. */
+    pid_t reaped_pid;
     int wstatus;
     int expected_status;
     bool big_endian;
@@ -170,6 +172,7 @@ bool qtest_probe_child(QTestState *s)
         return true;
     }
     track_child(s->qemu_pid, false);
+    s->reaped_pid = s->qemu_pid;
     s->qemu_pid = -1;
     return false;
 }
@@ -184,11 +187,43 @@ int qtest_wait_status(QTestState *s)
     return s->wstatus;
 }
 
+/*
+ * In sanitizer builds (scripts/sanitizer-test.py) the emulator writes
+ * ASan/LSan/UBSan reports to "$QTEST_SANITIZER_LOG.<pid>", as its stderr
+ * may be /dev/null. Show the reaped child's report and fail the current
+ * test case; the file is renamed so that the wrapper does not repeat it.
+ * Returns whether there was a report.
+ */
+static bool qtest_sanitizer_report(QTestState *s)
+{
+    const char *prefix = g_getenv("QTEST_SANITIZER_LOG");
+    g_autofree char *path = NULL;
+    g_autofree char *seen = NULL;
+    g_autofree char *text = NULL;
+
+    if (!prefix || !*prefix || s->reaped_pid <= 0) {
+        return false;
+    }
+    path = g_strdup_printf("%s.%d", prefix, (int)s->reaped_pid);
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        return false;
+    }
+    fprintf(stderr, "QEMU (pid %d) reported sanitizer errors (%s):\n%s\n",
+            (int)s->reaped_pid, path, text);
+    seen = g_strconcat(path, ".reported", NULL);
+    rename(path, seen);
+    g_test_message("QEMU (pid %d) reported sanitizer errors, see stderr",
+                   (int)s->reaped_pid);
+    g_test_fail();
+    return true;
+}
+
 /* The child is gone while we needed it: say how it ended. */
 static void G_GNUC_NORETURN child_died(QTestState *s, const char *what)
 {
     g_autofree char *how = describe_status(s->wstatus);
 
+    qtest_sanitizer_report(s);
     g_error("%s: QEMU %s%s", what, how,
             g_getenv("QTEST_LOG") ? "" :
             " (set QTEST_LOG=1 to see its messages)");
@@ -396,6 +431,10 @@ static void qtest_check_status(QTestState *s)
 {
     int wstatus = s->wstatus;
 
+    /* A report explains the exit status; the test case already failed. */
+    if (qtest_sanitizer_report(s)) {
+        return;
+    }
     if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != s->expected_status) {
         g_error("QEMU exited with status %d (expected %d)",
                 WEXITSTATUS(wstatus), s->expected_status);
@@ -426,6 +465,7 @@ void qtest_wait_qemu(QTestState *s)
         }
         g_assert_cmpint(pid, ==, s->qemu_pid);
         track_child(s->qemu_pid, false);
+        s->reaped_pid = s->qemu_pid;
         s->qemu_pid = -1;
     }
     qtest_check_status(s);

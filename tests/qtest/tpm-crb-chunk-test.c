@@ -943,7 +943,7 @@ static void test_backend_failure(void)
 
     /*
      * tpmSts stays set, and the next command is still tried: a response
-     * of exactly B bytes (81 chunks of 100) comes back whole.
+     * of exactly B bytes (82 chunks at W = 100) comes back whole.
      */
     tpm_emu_set_reply(c.emu, TPM_EMU_REPLY_SIZED);
     tpm_emu_set_response_size(c.emu, 8192);

@@ -86,9 +86,6 @@ extern const PropertyInfo qdev_prop_string;
 #define DEFINE_PROP_STRING(_n, _s, _f) \
     DEFINE_PROP(_n, _s, _f, qdev_prop_string, char *)
 
-#define typeof_field(type, field) typeof(((type *)0)->field)
-#define type_check(t1, t2) ((t1 *)0 - (t2 *)0)
-
 /* A property's storage inside an object. */
 void *object_field_prop_ptr(Object *obj, const Property *prop);
 

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Test wrapper for "meson test --setup valgrind" (make check-valgrind):
+# the test program runs natively, but the emulator it starts
+# (QTEST_QEMU_BINARY) runs under valgrind memcheck through
+# scripts/valgrind-qemu.sh. Afterwards every valgrind log is read; any
+# memory error or definite leak fails the test, and the figures are
+# printed to stderr (the meson log).
+#
+# A test that runs a different emulator (QTEST_QEMU_PEER, Debian's QEMU)
+# is run unchanged.
+#
+# Usage: valgrind-test.py PROGRAM [ARGS...]
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ERRORS = re.compile(r'ERROR SUMMARY: (\d+) errors')
+DEFINITE = re.compile(r'definitely lost: ([\d,]+) bytes')
+
+
+def main(argv):
+    if not argv:
+        print('usage: valgrind-test.py PROGRAM [ARGS...]', file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    real = env.get('QTEST_QEMU_BINARY')
+    peer = env.get('QTEST_QEMU_PEER', '') not in ('', '0')
+    if not real or peer or shutil.which('valgrind') is None:
+        if not peer and real:
+            print('valgrind-test: valgrind not installed', file=sys.stderr)
+            return 77
+        return subprocess.call(argv, env=env)
+
+    root = os.path.join(env.get('MESON_BUILD_ROOT', os.getcwd()),
+                        'meson-logs', 'valgrind')
+    os.makedirs(root, exist_ok=True)
+    logdir = tempfile.mkdtemp(prefix=os.path.basename(argv[0]) + '-',
+                              dir=root)
+    env['VALGRIND_QEMU_REAL'] = real
+    env['VALGRIND_LOG_DIR'] = logdir
+    env['QTEST_QEMU_BINARY'] = os.path.join(HERE, 'valgrind-qemu.sh')
+    # Replies take longer under valgrind.
+    env.setdefault('QTEST_TIMEOUT', '600')
+
+    status = subprocess.call(argv, env=env)
+
+    bad = []
+    runs = 0
+    for f in sorted(os.listdir(logdir)):
+        path = os.path.join(logdir, f)
+        with open(path, encoding='utf-8', errors='replace') as fp:
+            text = fp.read()
+        runs += 1
+        errs = sum(int(n) for n in ERRORS.findall(text))
+        lost = sum(int(n.replace(',', '')) for n in DEFINITE.findall(text))
+        if errs or lost:
+            bad.append((path, errs, lost, text))
+    print('valgrind-test: %s: %d emulator run(s), %d with errors or '
+          'definite leaks (logs: %s)'
+          % (os.path.basename(argv[0]), runs, len(bad), logdir),
+          file=sys.stderr)
+    for path, errs, lost, text in bad:
+        print('valgrind-test: %s: %d errors, %d bytes definitely lost:\n%s'
+              % (path, errs, lost, text), file=sys.stderr)
+    if bad:
+        return status if status else 1
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
