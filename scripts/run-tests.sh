@@ -10,8 +10,12 @@ shift 2>/dev/null || true
 
 meson test -C "$builddir" --print-errorlogs --num-processes 2 "$@"
 status=$?
-python3 "$(dirname "$0")/test-summary.py" "$builddir/meson-logs/testlog.json"
+# .ci/run sets TEST_SUMMARY_PREFIX so that only its own combined line
+# starts with a number.
+summary=$(python3 "$(dirname "$0")/test-summary.py" \
+          "$builddir/meson-logs/testlog.json")
 summary_status=$?
+echo "${TEST_SUMMARY_PREFIX:-}$summary"
 if [ $status -ne 0 ] || [ $summary_status -ne 0 ]; then
     exit 1
 fi

@@ -267,6 +267,85 @@ static void test_ctrl_channel_closed(void)
     fake_swtpm_free(fake);
 }
 
+/*
+ * The data channel delivers a response whose header declares 64 bytes,
+ * then nothing more: after the backend's data timeout the command fails
+ * like any broken backend (SPEC §4: tpmSts = 1, Start cleared, one error
+ * line). Later commands are still attempted and succeed, tpmSts stays 1
+ * until reset, and a system_reset clears it.
+ */
+static void test_response_shorter_than_header(void)
+{
+    FakeSwtpm *fake = fake_swtpm_new(fake_swtpm_default_caps());
+    TPMProc *p = start_emulator(fake_swtpm_path(fake));
+    g_autofree char *err = NULL;
+    JsonObject *rsp;
+    gint64 deadline;
+
+    g_assert_cmphex(crb_run(p, get_random, sizeof(get_random)), ==, 0);
+
+    fake_swtpm_short_response(fake, 64);
+    crb_start(p, get_random, sizeof(get_random));
+    g_assert_true(crb_wait(p, 30000));
+    g_assert_cmpint(tpm_proc_readl(p, CRB(CTRL_STS)) & 1, ==, 1);
+    assert_qmp_alive(p);
+
+    err = tpm_proc_stderr(p);
+    g_assert_cmpuint(count_lines_with(err, "tpm-emulator:"), ==, 1);
+    g_assert_nonnull(strstr(err, "response cut short after 10 of 64 bytes"));
+
+    /* A restarted (here: repaired) backend is used again. */
+    fake_swtpm_short_response(fake, 0);
+    g_assert_cmphex(crb_run(p, get_random, sizeof(get_random)), ==, 0);
+    g_assert_cmpint(tpm_proc_readl(p, CRB(CTRL_STS)) & 1, ==, 1);
+
+    rsp = tpm_proc_qmp(p, "{'execute': 'system_reset'}");
+    g_assert_true(json_object_has_member(rsp, "return"));
+    json_object_unref(rsp);
+    deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (tpm_proc_readl(p, CRB(CTRL_STS)) & 1) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
+    g_assert_cmphex(crb_run(p, get_random, sizeof(get_random)), ==, 0);
+
+    g_assert_cmpint(tpm_proc_quit(p), ==, 0);
+    tpm_proc_free(p);
+    fake_swtpm_free(fake);
+}
+
+/*
+ * Runs after every other fault test: no emulator or swtpm they started
+ * may still be around (alive or unreaped) once they are done.
+ */
+static void test_no_children_left(void)
+{
+    g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+    g_autofree char *pid_field = g_strdup_printf(" %d ", (int)getpid());
+    const char *name;
+    unsigned left = 0;
+
+    g_assert_nonnull(dir);
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *path = g_strdup_printf("/proc/%s/stat", name);
+        g_autofree char *stat = NULL;
+        const char *rp;
+
+        if (!g_ascii_isdigit(name[0]) ||
+            !g_file_get_contents(path, &stat, NULL, NULL)) {
+            continue;
+        }
+        /* "pid (comm) state ppid ...": comm may hold spaces. */
+        rp = strrchr(stat, ')');
+        if (rp && rp[1] == ' ' && rp[2] && !strncmp(rp + 3, pid_field,
+                                                     strlen(pid_field))) {
+            g_test_message("child left behind: %s", stat);
+            left++;
+        }
+    }
+    g_assert_cmpuint(left, ==, 0);
+}
+
 /* Start with args; expect exit status 1 and a message containing msg. */
 static void expect_startup_error(const char *const *args, const char *msg)
 {
@@ -436,6 +515,8 @@ int main(int argc, char **argv)
                     test_data_channel_closed);
     g_test_add_func("/tpm-crb/fault/ctrl-channel-closed",
                     test_ctrl_channel_closed);
+    g_test_add_func("/tpm-crb/fault/response-shorter-than-header",
+                    test_response_shorter_than_header);
     g_test_add_func("/tpm-crb/fault/config/no-tpmdev", test_no_tpmdev);
     g_test_add_func("/tpm-crb/fault/config/unknown-backend-id",
                     test_unknown_backend_id);
@@ -456,6 +537,10 @@ int main(int argc, char **argv)
                     test_swtpm_not_listening);
     g_test_add_func("/tpm-crb/fault/config/swtpm-missing-capability",
                     test_swtpm_missing_capability);
+
+    /* A suite of its own, added last, so that it runs last. */
+    g_test_add_func("/tpm-crb/fault/zz-cleanup/no-children-left",
+                    test_no_children_left);
 
     return g_test_run();
 }

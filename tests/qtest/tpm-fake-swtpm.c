@@ -28,6 +28,8 @@ struct FakeSwtpm {
     int wake[2];
     GThread *thread;
     gint commands;
+    /* Non-zero: responses declare this many bytes but carry only 10. */
+    gint short_declared;
 };
 
 ptm_cap fake_swtpm_default_caps(void)
@@ -158,7 +160,8 @@ static bool fake_handle_data(FakeSwtpm *f)
         }
     }
     stw_be_p(rsp, 0x8001);
-    stl_be_p(rsp + 2, sizeof(rsp));
+    len = g_atomic_int_get(&f->short_declared);
+    stl_be_p(rsp + 2, len ? len : sizeof(rsp));
     stl_be_p(rsp + 6, 0);
     g_atomic_int_inc(&f->commands);
     fake_write_full(f->data_fd, rsp, sizeof(rsp));
@@ -226,6 +229,11 @@ const char *fake_swtpm_path(FakeSwtpm *f)
 unsigned fake_swtpm_commands(FakeSwtpm *f)
 {
     return g_atomic_int_get(&f->commands);
+}
+
+void fake_swtpm_short_response(FakeSwtpm *f, uint32_t declared)
+{
+    g_atomic_int_set(&f->short_declared, declared);
 }
 
 /* shutdown() from this thread; the fake's thread then sees EOF. */

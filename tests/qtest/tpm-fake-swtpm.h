@@ -22,6 +22,12 @@ const char *fake_swtpm_path(FakeSwtpm *f);
 ptm_cap fake_swtpm_default_caps(void);
 /* Number of TPM commands answered on the data channel. */
 unsigned fake_swtpm_commands(FakeSwtpm *f);
+/*
+ * From now on, answer with a header that declares declared bytes but send
+ * only the 10-byte header, and keep the channel open (a truncated
+ * response). 0 goes back to well-formed responses.
+ */
+void fake_swtpm_short_response(FakeSwtpm *f, uint32_t declared);
 /* Close one channel from the swtpm side (the peer sees EOF). */
 void fake_swtpm_close_data(FakeSwtpm *f);
 void fake_swtpm_close_ctrl(FakeSwtpm *f);
