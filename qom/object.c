@@ -322,11 +322,31 @@ Object *object_dynamic_cast_assert(Object *obj, const char *typename,
                                    const char *file, int line,
                                    const char *func)
 {
-    if (obj && !object_dynamic_cast(obj, typename)) {
+    const char **cache;
+    int i;
+
+    if (!obj) {
+        return obj;
+    }
+    /*
+     * Worker threads cast too: entries are read and written atomically;
+     * a lost update only costs a later full check.
+     */
+    cache = obj->class->object_cast_cache;
+    for (i = 0; i < OBJECT_CLASS_CAST_CACHE; i++) {
+        if (g_atomic_pointer_get(&cache[i]) == typename) {
+            return obj;
+        }
+    }
+    if (!object_dynamic_cast(obj, typename)) {
         fprintf(stderr, "%s:%d:%s: Object %p is not an instance of type %s\n",
                 file, line, func, (void *)obj, typename);
         abort();
     }
+    for (i = 1; i < OBJECT_CLASS_CAST_CACHE; i++) {
+        g_atomic_pointer_set(&cache[i - 1], g_atomic_pointer_get(&cache[i]));
+    }
+    g_atomic_pointer_set(&cache[OBJECT_CLASS_CAST_CACHE - 1], typename);
     return obj;
 }
 

@@ -15,41 +15,16 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
-#include "hw/core/registerfields.h"
+#include "hw/acpi/tpm.h"
 #include "tpm-crb-driver.h"
 
-/* The locality-0 registers the driver uses (PTP v1.07 Table 17). */
-REG32(CRB_LOC_STATE, 0x00)
-    FIELD(CRB_LOC_STATE, tpmEstablished, 0, 1)
-    FIELD(CRB_LOC_STATE, locAssigned, 1, 1)
-    FIELD(CRB_LOC_STATE, activeLocality, 2, 3)
-    FIELD(CRB_LOC_STATE, tpmRegValidSts, 7, 1)
-REG32(CRB_LOC_CTRL, 0x08)
-    FIELD(CRB_LOC_CTRL, requestAccess, 0, 1)
-    FIELD(CRB_LOC_CTRL, relinquish, 1, 1)
-REG32(CRB_LOC_STS, 0x0C)
-    FIELD(CRB_LOC_STS, Granted, 0, 1)
-REG32(CRB_INTF_ID, 0x30)
-    FIELD(CRB_INTF_ID, InterfaceType, 0, 4)
-    FIELD(CRB_INTF_ID, CapCRBChunk, 10, 1)
-    FIELD(CRB_INTF_ID, CapCRB, 14, 1)
-REG32(CRB_CTRL_REQ, 0x40)
-    FIELD(CRB_CTRL_REQ, cmdReady, 0, 1)
-    FIELD(CRB_CTRL_REQ, goIdle, 1, 1)
-REG32(CRB_CTRL_STS, 0x44)
-    FIELD(CRB_CTRL_STS, tpmSts, 0, 1)
-    FIELD(CRB_CTRL_STS, tpmIdle, 1, 1)
-REG32(CRB_CTRL_CANCEL, 0x48)
-REG32(CRB_CTRL_START, 0x4C)
-    FIELD(CRB_CTRL_START, Start, 0, 1)
-    FIELD(CRB_CTRL_START, crbRspRetry, 1, 1)
-    FIELD(CRB_CTRL_START, nextChunk, 2, 1)
-REG32(CRB_CTRL_CMD_SIZE, 0x58)
-REG32(CRB_CTRL_CMD_LADDR, 0x5C)
-REG32(CRB_CTRL_CMD_HADDR, 0x60)
-REG32(CRB_CTRL_RSP_SIZE, 0x64)
-REG32(CRB_CTRL_RSP_LADDR, 0x68)
-REG32(CRB_CTRL_RSP_HADDR, 0x6C)
+/*
+ * The register map is the device's own (include/hw/acpi/tpm.h): the
+ * driver is written against the same PTP v1.07 tables. CTRL_RSP_ADDR is
+ * a 64-bit register that the driver reads as two 32-bit halves.
+ */
+#define A_CRB_CTRL_RSP_LADDR A_CRB_CTRL_RSP_ADDR
+#define A_CRB_CTRL_RSP_HADDR (A_CRB_CTRL_RSP_ADDR + 4)
 
 /* PTP InterfaceType 1: the CRB interface is the active one. */
 #define CRB_INTERFACE_TYPE_CRB 1

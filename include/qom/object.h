@@ -25,11 +25,19 @@ typedef struct TypeInfo TypeInfo;
 typedef void (ObjectUnparent)(Object *obj);
 typedef void (ObjectFree)(void *obj);
 
+#define OBJECT_CLASS_CAST_CACHE 4
+
 struct ObjectClass {
     /* private: */
     Type type;
     GSList *interfaces;
     ObjectUnparent *unparent;
+    /*
+     * Type names (by pointer) that instances of this class are known to
+     * cast to, as QEMU keeps them: a cast in an MMIO handler then costs
+     * a few loads instead of a hash lookup and a walk up the type tree.
+     */
+    const char *object_cast_cache[OBJECT_CLASS_CAST_CACHE];
 };
 
 struct Object {
@@ -142,6 +150,8 @@ void object_unref(void *obj);
 ObjectClass *object_get_class(Object *obj);
 const char *object_get_typename(const Object *obj);
 Object *object_dynamic_cast(Object *obj, const char *typename);
+/* typename must live as long as the program (a type-name literal): the
+ * class's cast cache remembers it by pointer. */
 Object *object_dynamic_cast_assert(Object *obj, const char *typename,
                                    const char *file, int line,
                                    const char *func);
