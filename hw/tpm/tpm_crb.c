@@ -699,11 +699,8 @@ static int tpm_crb_pre_load(void *opaque)
 {
     CRBState *s = opaque;
 
-    g_byte_array_set_size(s->command_buffer, 0);
-    g_byte_array_set_size(s->response_buffer, 0);
-    s->response_offset = 0;
+    tpm_crb_discard(s, "incoming migration");
     s->migration_phase = CRB_PHASE_IDLE;
-    tpm_crb_set_phase(s, CRB_PHASE_IDLE);
     return 0;
 }
 
