@@ -534,7 +534,10 @@ static void tpm_emulator_handle_request(TPMBackend *tb, TPMBackendCmd *cmd,
                                   cmd->out, cmd->out_len,
                                   &cmd->selftest_done, errp) < 0) {
         tpm_util_write_fatal_error_response(cmd->out, cmd->out_len);
+        return;
     }
+    /* Tell the front end how many bytes of cmd->out are this response. */
+    cmd->out_len = tpm_cmd_get_size(cmd->out);
 }
 
 static int tpm_emulator_probe_caps(TPMEmulator *tpm, Error **errp)

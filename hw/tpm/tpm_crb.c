@@ -264,11 +264,11 @@ static void tpm_crb_start(CRBState *s)
     }
 
     /*
-     * Zero the room so that a backend that under-delivers can never make
-     * the device return bytes of an earlier response.
+     * Room for the largest response. The backend lowers cmd.out_len to
+     * the bytes it wrote, and completion accepts no response longer than
+     * that, so bytes of an earlier response are never handed out again.
      */
     g_byte_array_set_size(s->response_buffer, s->be_buffer_size);
-    memset(s->response_buffer->data, 0, s->be_buffer_size);
     s->response_offset = 0;
 
     ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, Start, 1);
