@@ -11,7 +11,7 @@ if [ -z "${VALGRIND_QEMU_REAL:-}" ] || [ -z "${VALGRIND_LOG_DIR:-}" ]; then
     echo "valgrind-qemu.sh: run through scripts/valgrind-test.py" >&2
     exit 1
 fi
-supp="$(dirname "$0")/valgrind.supp"
+supp=${VALGRIND_SUPP:-$(dirname "$0")/valgrind.supp}
 exec valgrind --tool=memcheck --error-exitcode=66 \
     --leak-check=full --show-leak-kinds=definite \
     --errors-for-leak-kinds=definite \

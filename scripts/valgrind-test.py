@@ -45,7 +45,13 @@ def main(argv):
                               dir=root)
     env['VALGRIND_QEMU_REAL'] = real
     env['VALGRIND_LOG_DIR'] = logdir
-    env['QTEST_QEMU_BINARY'] = os.path.join(HERE, 'valgrind-qemu.sh')
+    env['VALGRIND_SUPP'] = os.path.join(HERE, 'valgrind.supp')
+    # libqtest wants the binary named *-system-<arch>: a link with the
+    # real binary's name, in the per-run directory.
+    stand_in = os.path.join(logdir, 'bin', os.path.basename(real))
+    os.makedirs(os.path.dirname(stand_in))
+    os.symlink(os.path.join(HERE, 'valgrind-qemu.sh'), stand_in)
+    env['QTEST_QEMU_BINARY'] = stand_in
     # Replies take longer under valgrind.
     env.setdefault('QTEST_TIMEOUT', '600')
 
@@ -55,6 +61,8 @@ def main(argv):
     runs = 0
     for f in sorted(os.listdir(logdir)):
         path = os.path.join(logdir, f)
+        if not f.startswith('vg.'):
+            continue
         with open(path, encoding='utf-8', errors='replace') as fp:
             text = fp.read()
         runs += 1

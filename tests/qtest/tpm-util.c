@@ -10,6 +10,7 @@
 #include "qemu/osdep.h"
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -180,6 +181,16 @@ static bool tpm_util_unix_connectable(const char *path)
     return ok;
 }
 
+/*
+ * In the forked child: die with the test. A test that aborts between
+ * start and kill would otherwise leave swtpm running for ever, holding
+ * the TAP pipe open so that meson waits for it.
+ */
+static void tpm_util_swtpm_child_setup(gpointer opaque)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
 gboolean tpm_util_swtpm_start(const char *path, GPid *pid,
                               SocketAddress **addr, GError **error)
 {
@@ -197,9 +208,11 @@ gboolean tpm_util_swtpm_start(const char *path, GPid *pid,
 
     *pid = 0;
     *addr = NULL;
+    /* swtpm's stdout must not mix into the test's TAP output. */
     if (!g_spawn_async(NULL, (char **)argv, NULL,
-                       G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-                       NULL, NULL, pid, error)) {
+                       G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                       G_SPAWN_STDOUT_TO_DEV_NULL,
+                       tpm_util_swtpm_child_setup, NULL, pid, error)) {
         return FALSE;
     }
 
