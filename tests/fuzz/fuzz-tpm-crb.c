@@ -68,7 +68,8 @@ static void write_header(FuzzInput *in, const TPMCRBDebugState *st)
     stw_be_p(hdr, how & 8 ? 0x8002 : 0x8001);
     stl_be_p(hdr + 2, size);
     stl_be_p(hdr + 6, 0x17b);
-    address_space_write(&address_space_memory, TPM_CRB_ADDR_BASE + A_CRB_DATA_BUFFER,
+    address_space_write(&address_space_memory,
+                        TPM_CRB_ADDR_BASE + A_CRB_DATA_BUFFER,
                         MEMTXATTRS_UNSPECIFIED, hdr, sizeof(hdr));
 }
 
@@ -134,8 +135,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_crb_mmio_write(A_CRB_LOC_CTRL, 4, op & 0x10 ? 2 : 1);
             break;
         case 6:
-            fuzz_crb_mmio_write(op & 0x10 ? A_CRB_CTRL_CANCEL : A_CRB_CTRL_REQ, 4,
-                       (op >> 5) & 3);
+            fuzz_crb_mmio_write(op & 0x10 ? A_CRB_CTRL_CANCEL
+                                          : A_CRB_CTRL_REQ,
+                                4, (op >> 5) & 3);
             break;
         case 7:
             backend_verdict(&in, &st);
