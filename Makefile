@@ -52,8 +52,8 @@ check-fuzz: deps-fuzz $(FUZZ_BUILD)/build.ninja
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/run-tests.sh $(FUZZ_BUILD) \
 		--suite fuzz --suite fuzz-run
 
-# valgrind memcheck over the emulator in every qtest (slow: see
-# docs/devel/robustness.rst).
+# valgrind memcheck over the emulator in every qtest, and over the fuzz
+# corpus replays themselves (slow: see docs/devel/robustness.rst).
 check-valgrind: deps-check $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
 	@sh scripts/run-tests.sh $(BUILD) --setup valgrind --suite qtest \

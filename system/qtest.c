@@ -39,6 +39,11 @@ typedef struct QTestServer {
     GString *inbuf;
     /* Dropping an over-long line until its newline. */
     bool discarding;
+    /*
+     * inbuf bytes already known to hold no newline: each read is searched
+     * once, not the whole partial line again (quadratic in its length).
+     */
+    size_t scanned;
     bool opened;
     FILE *log_fp;
     GTimer *timer;
@@ -454,12 +459,14 @@ static void qtest_process_inbuf(QTestServer *q)
 {
     char *end;
 
-    while (qtest && (end = memchr(q->inbuf->str, '\n', q->inbuf->len))) {
+    while (qtest && (end = memchr(q->inbuf->str + q->scanned, '\n',
+                                  q->inbuf->len - q->scanned))) {
         size_t len = end - q->inbuf->str;
         g_autofree char *cmd = g_strndup(q->inbuf->str, len);
         g_auto(GStrv) words = NULL;
 
         g_string_erase(q->inbuf, 0, len + 1);
+        q->scanned = 0;
         if (q->discarding) {
             q->discarding = false;
             qtest_sendf(q, "FAIL line longer than %d bytes\n",
@@ -468,6 +475,9 @@ static void qtest_process_inbuf(QTestServer *q)
         }
         words = g_strsplit(cmd, " ", 0);
         qtest_process_command(q, words);
+    }
+    if (qtest == q) {
+        q->scanned = q->inbuf->len;
     }
 }
 
@@ -485,6 +495,7 @@ static void qtest_read(void *opaque, const uint8_t *buf, int size)
     if (q->inbuf->len > QTEST_MAX_LINE) {
         /* No newline in sight: drop the line, answer when it ends. */
         g_string_truncate(q->inbuf, 0);
+        q->scanned = 0;
         q->discarding = true;
     }
 }
@@ -511,6 +522,7 @@ static void qtest_event(void *opaque, QEMUChrEvent event)
             fflush(q->log_fp);
         }
         g_string_truncate(q->inbuf, 0);
+        q->scanned = 0;
         q->discarding = false;
         /* The test that drove us is gone: leave, as QEMU under qtest. */
         trace_qtest_closed();

@@ -230,22 +230,30 @@ static void select_accel(const char *opt, const char *arg, const char *list)
     static const char *const other_accels[] = {
         "kvm", "tcg", "xen", "hvf", "whpx", "nvmm", "mshv", NULL
     };
-    g_auto(GStrv) names = g_strsplit(list, ":", -1);
+    GStrv names = g_strsplit(list, ":", -1);
+    const char *refused = NULL;
     int i, j;
 
     for (i = 0; names[i]; i++) {
         if (!strcmp(names[i], "qtest")) {
+            g_strfreev(names);
             return;
         }
     }
-    for (i = 0; names[i]; i++) {
+    for (i = 0; names[i] && !refused; i++) {
         for (j = 0; other_accels[j]; j++) {
             if (!strcmp(names[i], other_accels[j])) {
-                cmdline_failf(opt, arg, "the %s accelerator is not supported "
-                              "by this build (it runs the qtest accelerator "
-                              "only)", names[i]);
+                refused = other_accels[j];
+                break;
             }
         }
+    }
+    /* Freed before exiting: nothing may be left allocated at exit(). */
+    g_strfreev(names);
+    if (refused) {
+        cmdline_failf(opt, arg, "the %s accelerator is not supported by "
+                      "this build (it runs the qtest accelerator only)",
+                      refused);
     }
     cmdline_failf(opt, arg, "invalid accelerator %s", list);
 }

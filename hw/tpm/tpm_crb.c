@@ -714,6 +714,16 @@ static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
                    "(Start = 1)");
         return false;
     }
+    /*
+     * nextChunk and crbRspRetry are acted on before their write returns
+     * (SPEC §4), so no source ever sends them set; loaded as they are,
+     * they would stick for the guest to read.
+     */
+    if (s->regs[R_CRB_CTRL_START]) {
+        error_setg(errp, "tpm-crb: incoming CTRL_START 0x%" PRIx32 " has "
+                   "bits that never stay set", s->regs[R_CRB_CTRL_START]);
+        return false;
+    }
     if (s->regs[R_CRB_CTRL_CMD_SIZE] != s->data_buffer_size ||
         s->regs[R_CRB_CTRL_RSP_SIZE] != s->data_buffer_size) {
         error_setg(errp, "tpm-crb: incoming data window of %" PRIu32
