@@ -129,8 +129,6 @@ static bool fx_start(Fixture *f, const char *emulator, unsigned window,
 
 static void fx_stop(Fixture *f)
 {
-    g_autofree char *cmd = NULL;
-
     g_clear_pointer(&f->drv, tpm_crb_driver_free);
     g_clear_pointer(&f->qa, qtest_accessor_free);
     g_clear_pointer(&f->launch, tpm_launch_stop);

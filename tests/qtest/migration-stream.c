@@ -129,8 +129,11 @@ static bool skip_ram(Reader *r)
     uint32_t count = get_u8(r) == REC_RAM ? get_be32(r) : (r->bad = true, 0);
 
     for (uint32_t i = 0; i < count && !r->bad; i++) {
-        g_autofree char *name = get_name(r);
-        uint64_t size = get_be64(r);
+        uint64_t size;
+
+        /* The block's name: skipped, only the layout is checked here. */
+        g_free(get_name(r));
+        size = get_be64(r);
 
         for (;;) {
             uint64_t off = get_be64(r);

@@ -1162,7 +1162,7 @@ static void test_corrupt_states(void)
             g_autoptr(GByteArray) round = NULL;
             g_autoptr(MigStream) ms = mig_stream_parse(s.stream->data,
                                                        s.stream->len, &err);
-            g_autofree char *desc = NULL, *status = NULL;
+            g_autofree char *desc = NULL;
             VM *dst;
 
             g_assert_no_error(err);
