@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * Migration control: outgoing (QMP migrate / migrate_cancel), incoming
  * (-incoming, migrate-incoming), the unix-socket and file transports, the
  * status query-migrate reports, and the run states around them.
@@ -8,10 +11,6 @@
  * and the source ends in "postmigrate". On the destination the stream is
  * read on the main loop; only a completely loaded, fully checked stream
  * lets the VM run.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

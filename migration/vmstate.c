@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * The VMState walker: saves and loads a structure described by a
  * VMStateDescription (fields, versions, subsections, hooks).
  *
@@ -10,10 +13,6 @@
  *   0x1f, closing the list of subsections.
  * Every subsection says how long it is, so a reader that does not stop at
  * the exact end of one knows the stream is corrupt.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

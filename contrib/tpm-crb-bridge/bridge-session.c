@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * The bridge's managed session: a keeper process that owns a swtpm +
  * emulator pair between bridge invocations, stops it on request, after
  * an idle period, or when either process dies.
@@ -20,10 +23,6 @@
  *   handoff.sock  the keeper hands its qtest connection out here
  *   state/        swtpm state, kept across sessions
  *   *.log         keeper, emulator and swtpm logs
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * tpm-crb-bridge: connects TCTI-based TPM software (tpm2-tools, tss2
  * ESAPI/FAPI) to the tpm-crb device through the reference CRB driver.
  *
@@ -9,10 +12,6 @@
  * response.
  *
  *   tpm2_getrandom -T "cmd:tpm-crb-bridge --window 64" 16
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * Reference guest-side driver for the TPM CRB interface with PTP v1.07
  * chunked transfers.
  *
@@ -7,10 +10,6 @@
  * read, goIdle); chunking adds nextChunk between window loads on the way
  * in and between window reads on the way out, and crbRspRetry to start a
  * response download over (PTP v1.07 §6.5.3.9, §6.5.3.10).
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * tpm-crb: the TPM 2.0 Command Response Buffer interface of the TCG PC
  * Client Platform TPM Profile (PTP) v1.07, with chunked transfers of
  * commands and responses larger than the data window.
@@ -7,10 +10,6 @@
  * project's SPEC sections 2 to 4): an explicit transfer phase, framing
  * errors answered by the device itself, tpmSts reserved for backend
  * failure, and byte-for-byte QEMU 7.2 behaviour while chunking is off.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

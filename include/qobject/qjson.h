@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * QObject to and from JSON text, with QEMU's extensions: single-quoted
  * strings, and %-interpolation in the *jsonf* forms.
  *
@@ -8,10 +11,6 @@
  * reference is taken over), %% (a literal '%', for use where JSON allows
  * it, e.g. never; it is accepted and copied). Text inside quotes is
  * never interpolated, as in QEMU.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #ifndef QOBJECT_QJSON_H

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * tpm-crb-bench-inproc: the tpm-crb device and the real swtpm backend in
  * one process, driven through the device's MMIO ops (address_space_read/
  * write on the system memory) with the main loop run while a command
@@ -16,10 +19,6 @@
  * a dump named after it, and bench_copy_baseline() copies the same bytes
  * once in and once out, so that instructions in the device per command
  * can be set against a plain copy measured the same way.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * tpm-crb-bench-qtest: the TPM through the qtest protocol (benchmark
  * part 2). This project's emulator and Debian's QEMU 7.2 (peer mode:
  * "-accel tcg -S", no chunking, so only commands that fit the 3968-byte
@@ -13,10 +16,6 @@
  * report carries, per command, the emulator's own CPU time (all threads,
  * from /proc/PID/task/TID/schedstat, summed over a batch), swtpm's CPU
  * time, and the echo floor measured in the same run.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

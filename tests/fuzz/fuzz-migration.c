@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * libFuzzer target: the migration stream loader (migration/savevm.c,
  * migration/vmstate.c) with a tpm-crb on the destination, on streams
  * mutated from real ones.
@@ -15,10 +18,6 @@
  * The seed corpus (tests/fuzz/corpus/fuzz-migration) comes from real
  * saves by qemu_savevm_state of a device in each transfer phase; with
  * FUZZ_MIGRATION_WRITE_SEEDS=DIR the program writes them to DIR and exits.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * libFuzzer target: the QMP request path (qobject/json-streamer.c,
  * qobject/qjson.c, monitor/qmp.c).
  *
@@ -9,10 +12,6 @@
  * to an object with "return" or "error". "migrate" and
  * "migrate-incoming" are answered without running them: they would write
  * files and open sockets named by the input.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * libFuzzer target: the qtest text protocol server (system/qtest.c).
  *
  * The input is the byte stream a qtest client would send: any lines, any
@@ -7,10 +10,6 @@
  * backend, so that reads and writes reach real memory and device
  * dispatch. Every command line gets exactly one reply line starting with
  * OK, FAIL or ERR; over-long lines are dropped and answered with FAIL.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

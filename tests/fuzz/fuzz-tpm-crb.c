@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * libFuzzer target: the tpm-crb device, driven by guest MMIO.
  *
  * An input is two configuration bytes (cap-chunk, cancel behaviour, B and
@@ -13,10 +16,6 @@
  * while the backend owns a command, never stuck once it answered. The
  * data window is an allocation of exactly W bytes, so ASan catches any
  * write past it.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * libqtest: drive an emulator through the qtest protocol and QMP, with
  * the API of QEMU's tests/qtest/libqtest.h.
  *
@@ -28,10 +31,6 @@
  *
  * A child that dies, or a socket that fails, ends the test with a clear
  * message; no wait is unbounded.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #ifndef LIBQTEST_H

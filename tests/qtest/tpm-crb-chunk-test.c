@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * qtest for PTP v1.07 chunked transfers through tpm-crb (SPEC §3, §4):
  * a real TPM workload through a real swtpm at several window sizes, and
  * the transfer state machine's edges (boundaries, retry, discarding,
@@ -7,10 +10,6 @@
  *
  * When the device under test does not advertise CapCRBChunk (a peer QEMU
  * 7.2, QTEST_QEMU_PEER=1), every test skips and says why.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

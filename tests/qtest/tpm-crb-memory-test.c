@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * qtest: the emulator's memory stays bounded under hostile guest traffic.
  *
  * A million register writes (TPM_CRB_MEMORY_WRITES overrides the count):
@@ -9,10 +12,6 @@
  * The emulator's resident memory (/proc/PID/status VmRSS) after the
  * traffic may exceed what it was after a warm-up by a small margin only:
  * the device buffers at most B bytes whatever the guest does (SPEC §4).
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * qtest: random guest traffic against tpm-crb and a real swtpm.
  *
  * For TPM_CRB_RANDOM_SECONDS per window (default 12) the test writes and reads
@@ -15,10 +18,6 @@
  * operations; swtpm's timing may differ). Two windows are used: the full
  * 3968 bytes (swtpm's 4096-byte buffer is larger, so chunking is on and
  * rarely needed) and 64 bytes (many chunks per command).
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * qtest for the tpm-crb device: register values after reset, locality,
  * cmdReady/goIdle, access sizes, read-only registers, a transfer through
  * the emulator backend to an in-process fake swtpm, backend failure and
@@ -7,10 +10,6 @@
  * Tests that set this project's properties (x-data-buffer-size,
  * cap-chunk) or need chunking skip, with a reason, against a peer QEMU
  * (QTEST_QEMU_PEER=1) that does not have them.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

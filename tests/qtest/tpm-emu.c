@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * tpm-emu: an in-process fake of swtpm's control and data protocol for
  * transport tests (see tpm-emu.h).
  *
@@ -8,10 +11,6 @@
  * frames them: a big-endian command code, a request of a size that
  * depends on the command (extra bytes ignored), and a response that is
  * only the 4-byte result when the command fails.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * tpm-emu: an in-process fake of swtpm for transport tests. A thread
  * listens on a unix control socket, speaks swtpm's control protocol
  * (swtpm/tpm_ioctl.h) and answers TPM commands on the data channel that
@@ -9,10 +12,6 @@
  * It reaches what a real swtpm cannot (8 KiB and 64 KiB buffers, broken
  * responses) and counts what it was asked; it never stands in for a real
  * swtpm where real TPM behaviour is tested.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #ifndef TESTS_QTEST_TPM_EMU_H
