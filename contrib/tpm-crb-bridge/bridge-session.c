@@ -228,7 +228,7 @@ static void keeper_handoff(int listen_fd, int qtest_fd)
 }
 
 /* The bridge's side: receive the keeper's qtest connection. */
-static int session_fetch_qtest_fd(const char *dir, Error **errp)
+int bridge_session_take_qtest_fd(const char *dir, Error **errp)
 {
     g_autofree char *path = session_path(dir, "handoff.sock");
     char byte;
@@ -519,7 +519,7 @@ int bridge_session_acquire(const BridgeSessionConfig *cfg, int *qtest_fd,
     }
     session_touch(cfg->dir);
     if (qtest_fd) {
-        *qtest_fd = session_fetch_qtest_fd(cfg->dir, errp);
+        *qtest_fd = bridge_session_take_qtest_fd(cfg->dir, errp);
         if (*qtest_fd < 0) {
             close(fd);
             return -1;

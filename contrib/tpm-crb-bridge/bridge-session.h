@@ -41,6 +41,13 @@ int bridge_session_acquire(const BridgeSessionConfig *cfg, int *qtest_fd,
                            Error **errp);
 void bridge_session_release(const char *dir, int lock_fd);
 
+/*
+ * Receive a copy of the keeper's qtest connection through the session's
+ * handoff socket, without taking the session lock; -1 with *errp set on
+ * failure.
+ */
+int bridge_session_take_qtest_fd(const char *dir, Error **errp);
+
 /* Stop a running pair; false with *errp only on a real failure. */
 bool bridge_session_stop(const char *dir, bool *was_running, Error **errp);
 

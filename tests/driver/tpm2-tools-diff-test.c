@@ -12,6 +12,8 @@
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "bridge-session.h"
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -373,40 +375,6 @@ static void test_no_chunk_capability(void)
 }
 
 /*
- * Take the session's qtest connection from the keeper, as a bridge does,
- * and return it (-1 on failure).
- */
-static int take_session_connection(const char *session)
-{
-    g_autofree char *path = g_build_filename(session, "handoff.sock", NULL);
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    char byte;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-    };
-    struct cmsghdr *cmsg;
-    struct timeval tv = { .tv_sec = 10 };
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int fd = -1;
-
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
-        recvmsg(s, &msg, MSG_CMSG_CLOEXEC) == 1 &&
-        (cmsg = CMSG_FIRSTHDR(&msg)) && cmsg->cmsg_type == SCM_RIGHTS) {
-        memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-    }
-    close(s);
-    return fd;
-}
-
-/*
  * A client that dies mid-command on the session's shared qtest connection
  * leaves replies nobody read and half a command line behind; the next
  * bridge must resynchronise and work.
@@ -435,7 +403,8 @@ static void test_session_resync(void)
         return;
     }
     g_assert_cmpint(run_capture(start, NULL, NULL, NULL), ==, 0);
-    fd = take_session_connection(session);
+    /* Take the session's qtest connection, as a bridge does. */
+    fd = bridge_session_take_qtest_fd(session, &error_abort);
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpint(write(fd, debris, strlen(debris)), ==, strlen(debris));
     /* Let the replies land in the socket before the next client comes. */
