@@ -105,7 +105,7 @@ static int get_gbytearray(QEMUFile *f, void *pv, size_t size,
     if (qemu_file_get_error(f)) {
         return qemu_file_get_error(f);
     }
-    if (len > vmstate_load_limit(f)) {
+    if (len > size || len > vmstate_load_limit(f)) {
         qemu_file_set_error(f, -EIO);
         return -EIO;
     }

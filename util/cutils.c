@@ -75,3 +75,15 @@ int qemu_strtoi64(const char *nptr, const char **endptr, int base,
     *result = v;
     return 0;
 }
+
+bool buffer_is_zero(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+
+    while (len--) {
+        if (*p++) {
+            return false;
+        }
+    }
+    return true;
+}

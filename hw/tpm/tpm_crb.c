@@ -9,23 +9,29 @@
  * The behaviour is specified in docs/specs/tpm-crb-chunking.rst (the
  * project's SPEC sections 2 to 4): an explicit transfer phase, framing
  * errors answered by the device itself, tpmSts reserved for backend
- * failure, and byte-for-byte QEMU 7.2 behaviour while chunking is off.
+ * failure, and stock QEMU's guest ABI and migration stream while
+ * chunking is off (every machine type up to 11.0).
  */
 
 #include "qemu/osdep.h"
 #include "qemu/module.h"
 #include "qemu/error-report.h"
 #include "qapi/error.h"
-#include "hw/core/boards.h"
-#include "hw/core/qdev-properties.h"
+#include "qemu/cutils.h"
+#include "qemu/units.h"
+#include "hw/boards.h"
+#include "hw/qdev-properties.h"
+#include "hw/pci/pci_ids.h"
 #include "hw/acpi/tpm.h"
 #include "migration/vmstate.h"
 #include "migration/blocker.h"
-#include "system/memory.h"
+#include "system/address-spaces.h"
 #include "system/tpm_backend.h"
 #include "system/tpm_util.h"
 #include "system/reset.h"
+#include "system/xen.h"
 #include "tpm_prop.h"
+#include "tpm_ppi.h"
 #include "tpm_crb_internal.h"
 #include "trace.h"
 #include "qom/object.h"
@@ -68,12 +74,19 @@ struct CRBState {
     GByteArray *command_buffer;
     GByteArray *response_buffer;
     uint32_t response_offset;
-    /* phase, as the tpm-crb/chunk subsection carries it (SPEC §5). */
-    uint32_t migration_phase;
+    /*
+     * The data window as an incoming migration left it, while no command
+     * has begun since: a nextChunk over an unchanged window acknowledges
+     * a response that the source had delivered whole (SPEC §4).
+     */
+    uint8_t *window_at_load;
 
     bool cap_chunk;
     bool allow_chunk_migration;
     Error *migration_blocker;
+
+    bool ppi_enabled;
+    TPMPPI ppi;
 };
 typedef struct CRBState CRBState;
 
@@ -87,10 +100,16 @@ DECLARE_INSTANCE_CHECKER(CRBState, CRB, TYPE_TPM_CRB)
 #define CRB_INTF_CAP_FIFO_NOT_SUPPORTED 0b0
 #define CRB_INTF_CAP_CRB_SUPPORTED 0b1
 #define CRB_INTF_IF_SELECTOR_CRB 0b1
-#define CRB_INTF_VID_IBM 0x1014
 
 /* Smallest window that still holds a header and some payload. */
 #define CRB_DATA_BUFFER_MIN 16
+
+/*
+ * Largest TPM buffer the device works with (libtpms offers up to 8 KiB
+ * today); it bounds what the guest and an incoming stream can make the
+ * device allocate.
+ */
+#define CRB_BUFFER_MAX (64 * KiB)
 
 #define TPM_CRB_NO_LOCALITY 0xff
 
@@ -152,6 +171,7 @@ static void tpm_crb_discard(CRBState *s, const char *why)
     g_byte_array_set_size(s->command_buffer, 0);
     g_byte_array_set_size(s->response_buffer, 0);
     s->response_offset = 0;
+    g_clear_pointer(&s->window_at_load, g_free);
     tpm_crb_set_phase(s, CRB_PHASE_IDLE);
 }
 
@@ -195,16 +215,9 @@ static void tpm_crb_framing_error(CRBState *s, const char *why,
     g_byte_array_set_size(s->command_buffer, 0);
     g_byte_array_set_size(s->response_buffer, TPM_HEADER_SIZE);
     rsp = s->response_buffer->data;
-    rsp[0] = TPM2_ST_NO_SESSIONS >> 8;
-    rsp[1] = TPM2_ST_NO_SESSIONS & 0xff;
-    rsp[2] = 0;
-    rsp[3] = 0;
-    rsp[4] = 0;
-    rsp[5] = TPM_HEADER_SIZE;
-    rsp[6] = 0;
-    rsp[7] = 0;
-    rsp[8] = TPM_RC_COMMAND_SIZE >> 8;
-    rsp[9] = TPM_RC_COMMAND_SIZE & 0xff;
+    tpm_cmd_set_tag(rsp, TPM2_ST_NO_SESSIONS);
+    tpm_cmd_set_size(rsp, TPM_HEADER_SIZE);
+    tpm_cmd_set_error(rsp, TPM_RC_COMMAND_SIZE);
     tpm_crb_response_ready(s);
 }
 
@@ -283,13 +296,47 @@ static void tpm_crb_start(CRBState *s)
     tpm_backend_deliver_request(s->tpmbe, &s->cmd);
 }
 
+/*
+ * Does the window hold exactly what the device last put there: the last
+ * response chunk and its zero padding (DRAINED), or what an incoming
+ * migration brought (IDLE right after it)?
+ */
+static bool tpm_crb_window_unchanged(CRBState *s)
+{
+    const uint8_t *win = tpm_crb_window(s);
+    uint32_t total = s->response_buffer->len;
+    uint32_t last, n;
+
+    if (s->phase == CRB_PHASE_IDLE) {
+        return s->window_at_load &&
+               !memcmp(win, s->window_at_load, s->data_buffer_size);
+    }
+    assert(s->phase == CRB_PHASE_DRAINED && total);
+    last = (total - 1) / s->data_buffer_size * s->data_buffer_size;
+    n = total - last;
+    return !memcmp(win, s->response_buffer->data + last, n) &&
+           buffer_is_zero(win + n, s->data_buffer_size - n);
+}
+
 /* nextChunk (PTP v1.07 §6.5.3.9): upload or download, by phase. */
-static void tpm_crb_next_chunk(CRBState *s)
+static void tpm_crb_next_chunk(CRBState *s, uint64_t addr, uint32_t val)
 {
     switch (s->phase) {
     case CRB_PHASE_IDLE:
-    case CRB_PHASE_UPLOAD:
     case CRB_PHASE_DRAINED:
+        /*
+         * A driver acknowledging the last chunk of a response, not a new
+         * command: a stale response must never become the next command
+         * (SPEC §4).
+         */
+        if (tpm_crb_window_unchanged(s)) {
+            trace_tpm_crb_write_ignored(addr, val, "nextChunk acknowledges "
+                                        "the last response chunk");
+            return;
+        }
+        tpm_crb_upload_chunk(s);
+        break;
+    case CRB_PHASE_UPLOAD:
         tpm_crb_upload_chunk(s);
         break;
     case CRB_PHASE_DOWNLOAD:
@@ -349,7 +396,7 @@ static void tpm_crb_write_start(CRBState *s, uint8_t locty, uint64_t addr,
             trace_tpm_crb_write_ignored(addr, val, "chunking not offered");
         }
     } else if (FIELD_EX32(val, CRB_CTRL_START, nextChunk)) {
-        tpm_crb_next_chunk(s);
+        tpm_crb_next_chunk(s, addr, val);
     } else if (FIELD_EX32(val, CRB_CTRL_START, crbRspRetry)) {
         tpm_crb_rsp_retry(s, addr, val);
     }
@@ -540,16 +587,15 @@ static int tpm_crb_pre_save(void *opaque)
 
     /* An executing command completes first: Start = 1 never travels. */
     tpm_backend_finish_sync(s->tpmbe);
-    s->migration_phase = s->phase;
 
     return 0;
 }
 
 /*
  * Only a transfer in flight travels: an upload, or a response with
- * chunks unread. A DRAINED device migrates as IDLE (its kept response is
- * dropped), so that after ordinary traffic the stream still loads where
- * the subsection is unknown (differs from upstream).
+ * chunks unread. A DRAINED device migrates as IDLE (its kept response
+ * stays behind), so that after ordinary traffic the stream still loads
+ * where the subsection is unknown (differs from upstream).
  */
 static bool tpm_crb_chunk_needed(void *opaque)
 {
@@ -565,12 +611,6 @@ static bool tpm_crb_check_upload(CRBState *s, Error **errp)
     uint32_t len = s->command_buffer->len;
     uint32_t declared;
 
-    if (s->response_buffer->len || s->response_offset) {
-        error_setg(errp, "tpm-crb: incoming upload comes with a response "
-                   "of %u bytes (offset %" PRIu32 ")",
-                   s->response_buffer->len, s->response_offset);
-        return false;
-    }
     if (len < TPM_HEADER_SIZE) {
         error_setg(errp, "tpm-crb: incoming command of %" PRIu32 " bytes is "
                    "shorter than a TPM header", len);
@@ -597,17 +637,15 @@ static bool tpm_crb_check_upload(CRBState *s, Error **errp)
     return true;
 }
 
-/* PTP v1.07 §6.5.3.9: the guest has read whole windows, not all of them. */
-static bool tpm_crb_check_download(CRBState *s, Error **errp)
+/*
+ * A response the guest has read whole windows of: some (DOWNLOAD) or all
+ * (DRAINED, as upstream sends it).
+ */
+static bool tpm_crb_check_response(CRBState *s, Error **errp)
 {
     uint32_t len = s->response_buffer->len;
     uint32_t off = s->response_offset;
 
-    if (s->command_buffer->len) {
-        error_setg(errp, "tpm-crb: incoming download comes with a command "
-                   "of %u bytes", s->command_buffer->len);
-        return false;
-    }
     if (len < TPM_HEADER_SIZE) {
         error_setg(errp, "tpm-crb: incoming response of %" PRIu32 " bytes "
                    "is shorter than a TPM header", len);
@@ -625,21 +663,23 @@ static bool tpm_crb_check_download(CRBState *s, Error **errp)
                    off, len);
         return false;
     }
-    if (off == 0 || off == len || off % s->data_buffer_size) {
+    if (off != len && (off == 0 || off % s->data_buffer_size)) {
         error_setg(errp, "tpm-crb: incoming response offset %" PRIu32
-                   " is not a chunk boundary with chunks left (%" PRIu32
-                   " bytes, window %" PRIu32 ")", off, len,
-                   s->data_buffer_size);
+                   " is not a chunk boundary (%" PRIu32 " bytes, window %"
+                   PRIu32 ")", off, len, s->data_buffer_size);
         return false;
     }
     return true;
 }
 
+/*
+ * The subsection carries no phase (upstream's layout): it follows from
+ * the buffers (SPEC §5).
+ */
 static bool tpm_crb_chunk_post_load(void *opaque, int version_id,
                                     Error **errp)
 {
     CRBState *s = opaque;
-    bool ok;
 
     /* What an older version does with a subsection it lacks: refuse. */
     if (!s->allow_chunk_migration) {
@@ -660,22 +700,31 @@ static bool tpm_crb_chunk_post_load(void *opaque, int version_id,
                    s->be_buffer_size);
         return false;
     }
-    switch (s->migration_phase) {
-    case CRB_PHASE_UPLOAD:
-        ok = tpm_crb_check_upload(s, errp);
-        break;
-    case CRB_PHASE_DOWNLOAD:
-        ok = tpm_crb_check_download(s, errp);
-        break;
-    default:
-        error_setg(errp, "tpm-crb: incoming transfer phase %" PRIu32
-                   " is neither UPLOAD nor DOWNLOAD", s->migration_phase);
+
+    if (s->command_buffer->len) {
+        if (!tpm_crb_check_upload(s, errp)) {
+            return false;
+        }
+        /* Upstream keeps the last response while the next command comes. */
+        if (s->response_buffer->len) {
+            trace_tpm_crb_discard("stale response in an incoming upload", 0,
+                                  s->response_buffer->len);
+            g_byte_array_set_size(s->response_buffer, 0);
+        }
+        s->response_offset = 0;
+        tpm_crb_set_phase(s, CRB_PHASE_UPLOAD);
+    } else if (s->response_buffer->len) {
+        if (!tpm_crb_check_response(s, errp)) {
+            return false;
+        }
+        tpm_crb_set_phase(s, s->response_offset < s->response_buffer->len ?
+                             CRB_PHASE_DOWNLOAD : CRB_PHASE_DRAINED);
+    } else if (s->response_offset) {
+        error_setg(errp, "tpm-crb: incoming response offset %" PRIu32
+                   " without a response", s->response_offset);
         return false;
     }
-    if (ok) {
-        tpm_crb_set_phase(s, s->migration_phase);
-    }
-    return ok;
+    return true;
 }
 
 static const VMStateDescription vmstate_tpm_crb_chunk = {
@@ -685,9 +734,8 @@ static const VMStateDescription vmstate_tpm_crb_chunk = {
     .needed = tpm_crb_chunk_needed,
     .post_load_errp = tpm_crb_chunk_post_load,
     .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(migration_phase, CRBState),
-        VMSTATE_GBYTEARRAY(command_buffer, CRBState, 0),
-        VMSTATE_GBYTEARRAY(response_buffer, CRBState, 0),
+        VMSTATE_GBYTEARRAY(command_buffer, CRBState, 0, CRB_BUFFER_MAX),
+        VMSTATE_GBYTEARRAY(response_buffer, CRBState, 0, CRB_BUFFER_MAX),
         VMSTATE_UINT32(response_offset, CRBState),
         VMSTATE_END_OF_LIST(),
     },
@@ -699,7 +747,6 @@ static int tpm_crb_pre_load(void *opaque)
     CRBState *s = opaque;
 
     tpm_crb_discard(s, "incoming migration");
-    s->migration_phase = CRB_PHASE_IDLE;
     return 0;
 }
 
@@ -737,13 +784,26 @@ static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
                    cap, s->chunking, s->be_buffer_size);
         return false;
     }
+    if (!s->chunking && s->phase != CRB_PHASE_IDLE) {
+        error_setg(errp, "tpm-crb: incoming state has a chunked transfer "
+                   "in flight, but this device does not offer chunking");
+        return false;
+    }
+    /*
+     * A source that had delivered a whole response sent none; its last
+     * chunk arrived in the window, which is RAM. Remember the window so
+     * that the driver's acknowledging nextChunk is not taken for a new
+     * command (SPEC §4).
+     */
+    if (s->chunking && s->phase == CRB_PHASE_IDLE) {
+        s->window_at_load = g_memdup2(tpm_crb_window(s),
+                                      s->data_buffer_size);
+    }
     return true;
 }
 
 static const VMStateDescription vmstate_tpm_crb = {
     .name = "tpm-crb",
-    .version_id = 0,
-    .minimum_version_id = 0,
     .pre_save = tpm_crb_pre_save,
     .pre_load = tpm_crb_pre_load,
     .post_load_errp = tpm_crb_post_load,
@@ -759,6 +819,7 @@ static const VMStateDescription vmstate_tpm_crb = {
 
 static const Property tpm_crb_properties[] = {
     DEFINE_PROP_TPMBE("tpmdev", CRBState, tpmbe),
+    DEFINE_PROP_BOOL("ppi", CRBState, ppi_enabled, true),
     DEFINE_PROP_BOOL("cap-chunk", CRBState, cap_chunk, true),
     DEFINE_PROP_BOOL("x-allow-chunk-migration", CRBState,
                      allow_chunk_migration, true),
@@ -773,6 +834,9 @@ static void tpm_crb_reset(void *dev)
     hwaddr databuf = TPM_CRB_ADDR_BASE + A_CRB_DATA_BUFFER;
     size_t b;
 
+    if (s->ppi_enabled) {
+        tpm_ppi_reset(&s->ppi);
+    }
     /* Waits for an executing command; its completion runs first. */
     tpm_backend_reset(s->tpmbe);
     if (s->phase == CRB_PHASE_EXECUTING) {
@@ -785,7 +849,7 @@ static void tpm_crb_reset(void *dev)
      * SPEC §3: advertise CapCRBChunk only when chunking can help, i.e.
      * the TPM takes commands larger than the window.
      */
-    b = tpm_backend_get_buffer_size(s->tpmbe);
+    b = MIN(tpm_backend_get_buffer_size(s->tpmbe), CRB_BUFFER_MAX);
     s->chunking = s->cap_chunk && b > window;
     s->be_buffer_size = s->chunking ? b : MIN(b, window);
 
@@ -811,7 +875,7 @@ static void tpm_crb_reset(void *dev)
     ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, InterfaceSelector,
                      CRB_INTF_IF_SELECTOR_CRB);
     ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID, RID, 0b0000);
-    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID2, VID, CRB_INTF_VID_IBM);
+    ARRAY_FIELD_DP32(s->regs, CRB_INTF_ID2, VID, PCI_VENDOR_ID_IBM);
 
     /* Both buffers are the one data window, W bytes long. */
     s->regs[R_CRB_CTRL_CMD_SIZE] = window;
@@ -864,11 +928,11 @@ static void tpm_crb_realize(DeviceState *dev, Error **errp)
         }
     }
 
+    /* Both regions are QOM children of the device, finalized with it. */
     memory_region_init_io(&s->mmio, OBJECT(s), &tpm_crb_memory_ops, s,
                           "tpm-crb-mmio", sizeof(s->regs));
     if (!memory_region_init_ram(&s->cmdmem, OBJECT(s), "tpm-crb-cmd",
                                 s->data_buffer_size, errp)) {
-        memory_region_finalize(&s->mmio);
         if (s->migration_blocker) {
             migrate_del_blocker(&s->migration_blocker);
         }
@@ -886,11 +950,20 @@ static void tpm_crb_realize(DeviceState *dev, Error **errp)
                                 TPM_CRB_ADDR_BASE + sizeof(s->regs),
                                 &s->cmdmem);
 
+    if (s->ppi_enabled) {
+        tpm_ppi_init(&s->ppi, get_system_memory(), TPM_PPI_ADDR_BASE,
+                     OBJECT(s));
+    }
+
     s->command_buffer = g_byte_array_new();
     s->response_buffer = g_byte_array_new();
     s->phase = CRB_PHASE_IDLE;
 
-    qemu_register_reset(tpm_crb_reset, dev);
+    if (xen_enabled()) {
+        tpm_crb_reset(dev);
+    } else {
+        qemu_register_reset(tpm_crb_reset, dev);
+    }
 }
 
 static void tpm_crb_unrealize(DeviceState *dev)
@@ -901,13 +974,15 @@ static void tpm_crb_unrealize(DeviceState *dev)
     /* The worker may still be writing into response_buffer. */
     tpm_backend_finish_sync(s->tpmbe);
 
+    if (s->ppi_enabled) {
+        memory_region_del_subregion(get_system_memory(), &s->ppi.ram);
+    }
     memory_region_del_subregion(get_system_memory(), &s->cmdmem);
     memory_region_del_subregion(get_system_memory(), &s->mmio);
-    memory_region_finalize(&s->cmdmem);
-    memory_region_finalize(&s->mmio);
 
     g_clear_pointer(&s->command_buffer, g_byte_array_unref);
     g_clear_pointer(&s->response_buffer, g_byte_array_unref);
+    g_clear_pointer(&s->window_at_load, g_free);
 
     if (s->migration_blocker) {
         migrate_del_blocker(&s->migration_blocker);

@@ -12,7 +12,7 @@
 #ifndef HW_TPM_TPM_CRB_INTERNAL_H
 #define HW_TPM_TPM_CRB_INTERNAL_H
 
-#include "hw/core/qdev.h"
+#include "hw/qdev-core.h"
 
 /* The values of the device's transfer phase, in this order. */
 enum {

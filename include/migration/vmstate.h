@@ -135,10 +135,11 @@ extern const VMStateInfo vmstate_info_gbytearray;
     .offset = offsetof(_state, _field), \
 }
 
-#define VMSTATE_GBYTEARRAY(_field, _state, _version) { \
+/* _max_len: the longest array a load accepts, as QEMU's macro. */
+#define VMSTATE_GBYTEARRAY(_field, _state, _version, _max_len) { \
     .name = (stringify(_field)), \
     .version_id = (_version), \
-    .size = sizeof(GByteArray), \
+    .size = (_max_len), \
     .info = &vmstate_info_gbytearray, \
     .flags = VMS_SINGLE, \
     .offset = vmstate_offset_pointer(_state, _field, GByteArray), \

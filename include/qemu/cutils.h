@@ -19,4 +19,7 @@ int qemu_strtou64(const char *nptr, const char **endptr, int base,
 int qemu_strtoi64(const char *nptr, const char **endptr, int base,
                   int64_t *result);
 
+/* Whether len bytes at buf are all zero. */
+bool buffer_is_zero(const void *buf, size_t len);
+
 #endif /* QEMU_CUTILS_H */

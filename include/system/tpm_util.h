@@ -40,6 +40,34 @@ static inline uint32_t tpm_cmd_get_errcode(const void *b)
     return tpm_cmd_get_ordinal(b);
 }
 
+static inline void tpm_cmd_set_tag(void *b, uint16_t tag)
+{
+    uint8_t *p = b;
+
+    p[0] = tag >> 8;
+    p[1] = tag;
+}
+
+static inline void tpm_cmd_set_size(void *b, uint32_t size)
+{
+    uint8_t *p = b;
+
+    p[2] = size >> 24;
+    p[3] = size >> 16;
+    p[4] = size >> 8;
+    p[5] = size;
+}
+
+static inline void tpm_cmd_set_error(void *b, uint32_t error)
+{
+    uint8_t *p = b;
+
+    p[6] = error >> 24;
+    p[7] = error >> 16;
+    p[8] = error >> 8;
+    p[9] = error;
+}
+
 /* Write a 10-byte TPM error response with the given code. */
 void tpm_util_write_fatal_error_response(uint8_t *out, uint32_t out_len);
 void tpm_util_write_error_response(uint8_t *out, uint32_t out_len,

@@ -325,10 +325,17 @@ bool crb_mig_decode(const GByteArray *payload, CRBMigState *st,
             return false;
         }
         st->has_chunk = true;
-        st->phase = get_be32(&r);
         st->cmd = get_bytes(&r);
         st->rsp = get_bytes(&r);
         st->rsp_offset = get_be32(&r);
+        /* The phase is not in the stream: it follows from the buffers. */
+        if (st->cmd && st->cmd->len) {
+            st->phase = CRB_MIG_PHASE_UPLOAD;
+        } else if (st->rsp && st->rsp_offset < st->rsp->len) {
+            st->phase = CRB_MIG_PHASE_DOWNLOAD;
+        } else {
+            st->phase = CRB_MIG_PHASE_DRAINED;
+        }
         /* The subsection's own (empty) list of subsections. */
         if (get_u8(&r) != SUBSECTIONS_END || r.pos != end) {
             r.bad = true;
@@ -353,7 +360,6 @@ GByteArray *crb_mig_encode(const CRBMigState *st)
     if (st->has_chunk) {
         g_autoptr(GByteArray) sub = g_byte_array_new();
 
-        put_be32(sub, st->phase);
         put_bytes(sub, st->cmd);
         put_bytes(sub, st->rsp);
         put_be32(sub, st->rsp_offset);

@@ -47,7 +47,9 @@ uint32_t mig_stream_crc32(const uint8_t *buf, size_t len);
 
 /*
  * The tpm-crb section's payload: the register array, then optionally the
- * tpm-crb/chunk subsection (phase, command, response, response offset).
+ * tpm-crb/chunk subsection (command, response, response offset: upstream
+ * QEMU's layout). The phase is derived from them on decode, as the
+ * device derives it on load, and not encoded.
  */
 #define CRB_MIG_NREGS 32
 
@@ -63,6 +65,7 @@ typedef struct CRBMigState {
 /* Phase values as the device numbers them. */
 #define CRB_MIG_PHASE_UPLOAD 1
 #define CRB_MIG_PHASE_DOWNLOAD 3
+#define CRB_MIG_PHASE_DRAINED 4
 
 bool crb_mig_decode(const GByteArray *payload, CRBMigState *st,
                     GError **err);

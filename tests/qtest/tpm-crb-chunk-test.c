@@ -546,6 +546,7 @@ static void test_extra_next_chunk(void)
     Ctx c;
     g_autoptr(GByteArray) cmd = crb_make_command(20, 0x17b, 1);
     g_autoptr(GByteArray) r = NULL;
+    g_autoptr(GByteArray) again = NULL;
     g_autoptr(GByteArray) first = NULL;
 
     if (!chunking_available()) {
@@ -558,14 +559,32 @@ static void test_extra_next_chunk(void)
     g_assert_cmpuint(r->len, ==, 2 * c.w + 1);
 
     /*
-     * After the last chunk the response is drained: nextChunk begins a
-     * new command from the window, which holds the zero-padded last
-     * chunk, so its size field reads 0 and the device answers locally.
-     * The backend is not called and the old response is gone for good.
+     * After the last chunk the response is drained. A nextChunk over the
+     * unchanged window (the zero-padded last chunk) is the driver
+     * acknowledging it, not a new command (SPEC §4): it is ignored, the
+     * backend is not called, and the response is still there for
+     * crbRspRetry.
      */
     crb_writel(c.s, A_CRB_CTRL_START, CRB_NEXT_CHUNK);
     g_assert_cmphex(crb_readl(c.s, A_CRB_CTRL_START), ==, 0);
     g_assert_false(crb_tpm_sts(c.s));
+    g_assert_cmpuint(calls(&c), ==, 1);
+    crb_writel(c.s, A_CRB_CTRL_START, CRB_RSP_RETRY);
+    again = crb_receive(c.s, NULL);
+    g_assert_cmpmem(again->data, again->len, r->data, r->len);
+
+    /*
+     * Once the window holds something else, nextChunk begins a new
+     * command: here a header declaring 5 bytes, answered locally.
+     */
+    {
+        static const uint8_t short_hdr[] = {
+            0x80, 0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x01, 0x7b
+        };
+
+        qtest_memwrite(c.s, CRB_DATA_ADDR, short_hdr, sizeof(short_hdr));
+    }
+    crb_writel(c.s, A_CRB_CTRL_START, CRB_NEXT_CHUNK);
     g_assert_cmpuint(calls(&c), ==, 1);
     crb_writel(c.s, A_CRB_CTRL_START, CRB_RSP_RETRY);
     first = crb_receive(c.s, NULL);

@@ -1022,15 +1022,14 @@ static void cor_cap_chunk(CRBMigState *st)
     st->regs[R_CRB_INTF_ID] ^= R_CRB_INTF_ID_CapCRBChunk_MASK;
 }
 
-static void cor_phase(CRBMigState *st)
+static void cor_rsp_offset_zero(CRBMigState *st)
 {
-    st->phase = 2;
+    st->rsp_offset = 0;
 }
 
-static void cor_upload_with_response(CRBMigState *st)
+static void cor_rsp_offset_mid_chunk(CRBMigState *st)
 {
-    g_byte_array_append(st->rsp, st->cmd->data, 10);
-    put_be32(st->rsp->data + 2, 10);
+    st->rsp_offset = SMALL_W / 2;
 }
 
 static const Corruption corruptions[] = {
@@ -1046,9 +1045,9 @@ static const Corruption corruptions[] = {
     { "window-size", false, cor_window_size, "data window" },
     { "start-set", true, cor_start, "Start" },
     { "cap-chunk", false, cor_cap_chunk, "CapCRBChunk" },
-    { "phase", false, cor_phase, "phase" },
-    { "upload-with-response", false, cor_upload_with_response,
-      "response" },
+    { "rsp-offset-zero", true, cor_rsp_offset_zero, "chunk boundary" },
+    { "rsp-offset-mid-chunk", true, cor_rsp_offset_mid_chunk,
+      "chunk boundary" },
 };
 
 /* A source stopped mid-upload (after one piece) or mid-download. */

@@ -98,7 +98,7 @@ static bool test_post_load(void *opaque, int version_id, Error **errp)
     VMSTATE_UINT64(u64, TestState), \
     VMSTATE_UINT8_ARRAY(bytes, TestState, 5), \
     VMSTATE_UINT32_ARRAY(words, TestState, 3), \
-    VMSTATE_GBYTEARRAY(ba, TestState, 0), \
+    VMSTATE_GBYTEARRAY(ba, TestState, 0, 1 << 20), \
     VMSTATE_UINT32(blob_size, TestState), \
     VMSTATE_VBUFFER_ALLOC_UINT32(blob, TestState, 0, NULL, blob_size)
 

@@ -83,6 +83,10 @@ REG32(CRB_DATA_BUFFER, 0x80)
 /* The largest data window that fits the 4 KiB locality page: W. */
 #define TPM_CRB_DATA_BUFFER_SIZE    (TPM_CRB_ADDR_SIZE - A_CRB_DATA_BUFFER)
 
+/* Physical Presence Interface, as QEMU maps it */
+#define TPM_PPI_ADDR_SIZE           0x400
+#define TPM_PPI_ADDR_BASE           0xFED45000
+
 /* ACPI TPM2 table values for a CRB TPM */
 #define TPM2_ACPI_CLASS_CLIENT      0
 #define TPM2_ACPI_CLASS_SERVER      1
