@@ -69,6 +69,9 @@ if ! git -C "$repo" rev-parse -q --verify base >/dev/null 2>&1; then
     )
 fi
 
+# Debian's seabios, ipxe-qemu and qemu-system-data (via qemu-system-x86).
+FIRMWARE_PATH="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu"
+
 configure_qemu() {
     # $1: source tree, $2: build folder, $3...: extra options
     src=$1
@@ -92,7 +95,7 @@ configure_qemu() {
         --enable-fdt=system --disable-slirp \
         --disable-rust --disable-download --disable-install-blobs \
         --disable-tools --disable-guest-agent --disable-xkbcommon \
-        --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu \
+        --firmwarepath="$(echo $FIRMWARE_PATH | tr ' ' :)" \
         "$@" > configure.log 2>&1) || {
         tail -n 30 "$out/configure.log" >&2
         log "configure failed (full log: $out/configure.log)"
@@ -161,6 +164,13 @@ ninja -C "$out" qemu-system-x86_64 > "$out/ninja.log" 2>&1 || {
     exit 1
 }
 log "built $out/qemu-system-x86_64 in $(( $(date +%s) - t0 )) s"
+# An uninstalled binary looks for its firmware path under qemu-bundle/
+# beside itself: point it at Debian's folders.
+for d in $FIRMWARE_PATH; do
+    mkdir -p "$out/qemu-bundle$(dirname "$d")"
+    ln -sfn "$d" "$out/qemu-bundle$d"
+done
+
 case "$kind" in
 patched)
     ln -sfn src/qemu/build/qemu-system-x86_64 "$build/qemu-system-x86_64"

@@ -2,53 +2,63 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Install the Debian 12 packages this project builds and tests with, if
-# any are missing: with apt-get as root, through sudo otherwise.
+# any are missing: with apt-get as root, through sudo otherwise. meson
+# (>= 1.5, QEMU 10.2 needs it) and python3-pycotap come from
+# bookworm-backports through the project's own apt configuration
+# (scripts/apt-project.sh); the machine's /etc/apt is not changed.
 #
-# Usage: scripts/install-deps.sh [build|check|run|bench|fuzz]
+# Usage: scripts/install-deps.sh [build|check|run|bench|fuzz|series]
 
 set -e
 
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
 purpose=${1:-check}
 
-pkgs="meson ninja-build gcc pkg-config python3 libglib2.0-dev libjson-glib-dev swtpm-dev"
+# QEMU 10.2.2 (x86_64-softmmu, TCG, KVM, TPM) and the lean host.
+pkgs="make gcc pkg-config python3 python3-venv ninja-build git xz-utils
+      dpkg-dev ccache flex bison libglib2.0-dev libpixman-1-dev libfdt-dev
+      zlib1g-dev libjson-glib-dev swtpm-dev"
+# What the binary and the tests run with: firmware (seabios, ipxe-qemu,
+# qemu-system-data through qemu-system-x86, which is also Debian's QEMU
+# 7.2 peer), swtpm and tpm2-tools.
+run="swtpm swtpm-tools libtpms-dev tpm2-tools libtss2-tcti-cmd0 seabios
+     ipxe-qemu qemu-system-x86"
 case "$purpose" in
-build) ;;
-check|run)
-    pkgs="$pkgs swtpm swtpm-tools libtpms-dev tpm2-tools libtss2-tcti-cmd0 qemu-system-x86 valgrind"
-    ;;
-bench)
-    pkgs="$pkgs swtpm swtpm-tools libtpms-dev tpm2-tools libtss2-tcti-cmd0 qemu-system-x86 valgrind gnuplot-nox"
-    ;;
-fuzz)
-    pkgs="$pkgs swtpm swtpm-tools libtpms-dev clang libfuzzer-14-dev libclang-rt-14-dev"
-    ;;
+build) pkgs="$pkgs seabios ipxe-qemu qemu-system-x86" ;;
+check|run) pkgs="$pkgs $run valgrind" ;;
+bench) pkgs="$pkgs $run valgrind gnuplot-nox" ;;
+fuzz) pkgs="$pkgs $run clang libfuzzer-14-dev libclang-rt-14-dev" ;;
+series) pkgs="$pkgs $run python3-sphinx python3-sphinx-rtd-theme" ;;
 *)
     echo "install-deps: unknown purpose '$purpose'" >&2
     exit 2
     ;;
 esac
 
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
+}
+
 missing=""
 for p in $pkgs; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-        missing="$missing $p"
-    fi
+    installed "$p" || missing="$missing $p"
 done
+backports=""
+if ! installed meson ||
+   ! dpkg --compare-versions "$(dpkg-query -W -f='${Version}' meson)" ge 1.5; then
+    backports="meson"
+fi
+installed python3-pycotap || backports="$backports python3-pycotap"
 
-if [ -z "$missing" ]; then
+if [ -z "$missing" ] && [ -z "$backports" ]; then
     exit 0
 fi
 
-echo "install-deps: installing:$missing"
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-else
-    echo "install-deps: need root or sudo to install:$missing" >&2
-    exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
+echo "install-deps: installing:$missing $backports"
+apt="sh $srcdir/scripts/apt-project.sh"
+$apt update -q
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing
+[ -z "$missing" ] || $apt install -y -q --no-install-recommends $missing
+# shellcheck disable=SC2086
+[ -z "$backports" ] ||
+    $apt install -y -q --no-install-recommends -t bookworm-backports $backports

@@ -1,0 +1,102 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make check-series: what a reviewer runs first on the series.
+#   1. every prefix of the series builds (qemu-system-x86_64), in a
+#      worktree of its own;
+#   2. QEMU's scripts/checkpatch.pl --no-signoff passes on every patch
+#      of build/series (the sender adds a Signed-off-by);
+#   3. QEMU's documentation builds with the series (sphinx).
+#
+# Copyright (c) 2026 The tpm-crb-chunk authors
+#
+# Usage: scripts/check-series.sh [BUILD]
+
+set -u
+
+build=$(cd "${1:-build}" && pwd) || exit 1
+repo=$build/src/qemu
+tree=$build/src/prefix
+status=0
+log() { echo "check-series: $*"; }
+
+if [ -d /usr/lib/ccache ]; then
+    PATH=/usr/lib/ccache:$PATH
+    CCACHE_BASEDIR=$build/src
+    CCACHE_NOHASHDIR=1
+    export PATH CCACHE_BASEDIR CCACHE_NOHASHDIR
+fi
+
+# 1. Every prefix builds.
+if [ ! -d "$tree" ]; then
+    git -C "$repo" worktree add -q --detach "$tree" base
+fi
+for rev in $(git -C "$repo" rev-list --reverse base..HEAD); do
+    subject=$(git -C "$repo" log -1 --format=%s "$rev")
+    git -C "$tree" checkout -q -f --detach "$rev"
+    if [ ! -f "$tree/build/build.ninja" ]; then
+        mkdir -p "$tree/build"
+        (cd "$tree/build" && ../configure --python=/usr/bin/python3 \
+            --target-list=x86_64-softmmu --enable-tpm --disable-docs \
+            --disable-rust --disable-download --disable-tools \
+            --disable-guest-agent --disable-slirp --disable-xkbcommon \
+            > configure.log 2>&1) || {
+            tail -n 20 "$tree/build/configure.log"
+            log "FAIL: configure"
+            exit 1
+        }
+    fi
+    if ninja -C "$tree/build" qemu-system-x86_64 > "$tree/build/ninja.log" \
+            2>&1; then
+        log "builds: $subject"
+    else
+        grep -E 'error|FAILED' "$tree/build/ninja.log" | head -n 20
+        log "FAIL: does not build: $subject"
+        status=1
+    fi
+done
+
+# 2. checkpatch on every patch.
+for p in "$build"/series/0*.patch; do
+    case "$p" in
+    *0000-cover-letter.patch) continue ;;
+    esac
+    out=$("$repo/scripts/checkpatch.pl" --no-signoff "$p" 2>&1)
+    rc=$?
+    name=$(basename "$p")
+    if [ $rc -ne 0 ]; then
+        echo "$out"
+        log "FAIL: checkpatch: $name"
+        status=1
+    elif echo "$out" | grep -q '^WARNING'; then
+        echo "$out" | grep -A3 '^WARNING'
+        log "checkpatch: $name: warnings (named in the cover letter)"
+    else
+        log "checkpatch: $name: clean"
+    fi
+done
+
+# 3. QEMU's docs with the series.
+docs=$repo/build-docs
+if [ ! -f "$docs/build.ninja" ]; then
+    mkdir -p "$docs"
+    (cd "$docs" && ../configure --python=/usr/bin/python3 \
+        --target-list=x86_64-softmmu --enable-docs --disable-rust \
+        --disable-download --disable-tools --disable-guest-agent \
+        > configure.log 2>&1) || {
+        tail -n 20 "$docs/configure.log"
+        log "FAIL: configure with --enable-docs"
+        exit 1
+    }
+fi
+if ninja -C "$docs" docs/manual.stamp > "$docs/ninja.log" 2>&1 ||
+   ninja -C "$docs" html > "$docs/ninja.log" 2>&1; then
+    log "docs build"
+else
+    tail -n 30 "$docs/ninja.log"
+    log "FAIL: docs"
+    status=1
+fi
+
+[ $status -eq 0 ] && log "passed" || log "FAILED"
+exit $status
