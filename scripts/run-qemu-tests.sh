@@ -3,6 +3,7 @@
 #
 # QEMU's own tests that cover the TPM devices, run through QEMU's meson
 # harness against the patched binary: tpm-crb-test, tpm-crb-swtpm-test,
+# tpm-crb-abi-test (added by the series),
 # tpm-tis-test, tpm-tis-swtpm-test, device-introspect-test, qom-test,
 # and the TPM cases of bios-tables-test (ACPI tables of a q35 machine
 # with a TPM, compared with QEMU's expected tables).
@@ -18,7 +19,8 @@ set -u
 build=${1:-build}
 qb=$(cd "$build/src/qemu/build" && pwd) || exit 1
 meson=$qb/pyvenv/bin/meson
-tests="tpm-crb-test tpm-crb-swtpm-test tpm-tis-test tpm-tis-swtpm-test
+tests="tpm-crb-test tpm-crb-swtpm-test tpm-crb-abi-test tpm-tis-test
+       tpm-tis-swtpm-test
        device-introspect-test qom-test"
 # One case per run: GLib prints a TAP plan per -p.
 acpi_cases="tpm2-tis tpm12-tis"

@@ -30,6 +30,8 @@ struct FakeSwtpm {
     gint commands;
     /* Non-zero: responses declare this many bytes but carry only 10. */
     gint short_declared;
+    /* Non-zero: responses declare this many bytes and carry them all. */
+    gint oversized;
 };
 
 ptm_cap fake_swtpm_default_caps(void)
@@ -164,6 +166,16 @@ static bool fake_handle_data(FakeSwtpm *f)
     stl_be_p(rsp + 2, len ? len : sizeof(rsp));
     stl_be_p(rsp + 6, 0);
     g_atomic_int_inc(&f->commands);
+    len = g_atomic_int_get(&f->oversized);
+    if (len > sizeof(rsp)) {
+        g_autofree uint8_t *big = g_malloc(len);
+
+        memcpy(big, rsp, sizeof(rsp));
+        stl_be_p(big + 2, len);
+        memset(big + sizeof(rsp), 0xa5, len - sizeof(rsp));
+        fake_write_full(f->data_fd, big, len);
+        return true;
+    }
     fake_write_full(f->data_fd, rsp, sizeof(rsp));
     return true;
 }
@@ -237,6 +249,11 @@ void fake_swtpm_short_response(FakeSwtpm *f, uint32_t declared)
 }
 
 /* shutdown() from this thread; the fake's thread then sees EOF. */
+void fake_swtpm_oversized_response(FakeSwtpm *f, uint32_t declared)
+{
+    g_atomic_int_set(&f->oversized, declared);
+}
+
 void fake_swtpm_close_data(FakeSwtpm *f)
 {
     shutdown(f->data_fd, SHUT_RDWR);

@@ -11,7 +11,7 @@
 #ifndef TESTS_TPM_FAKE_SWTPM_H
 #define TESTS_TPM_FAKE_SWTPM_H
 
-#include <swtpm/tpm_ioctl.h>
+#include "backends/tpm/tpm_ioctl.h"
 
 typedef struct FakeSwtpm FakeSwtpm;
 
@@ -28,6 +28,12 @@ unsigned fake_swtpm_commands(FakeSwtpm *f);
  * response). 0 goes back to well-formed responses.
  */
 void fake_swtpm_short_response(FakeSwtpm *f, uint32_t declared);
+/*
+ * From now on, answer with a response that declares declared bytes and
+ * carries all of them (filler after the header): a swtpm that sends more
+ * than the buffer QEMU gave it. 0 goes back to well-formed responses.
+ */
+void fake_swtpm_oversized_response(FakeSwtpm *f, uint32_t declared);
 /* Close one channel from the swtpm side (the peer sees EOF). */
 void fake_swtpm_close_data(FakeSwtpm *f);
 void fake_swtpm_close_ctrl(FakeSwtpm *f);

@@ -1,0 +1,195 @@
+/*
+ * QTest for the tpm-crb device's guest ABI per machine type, and for the
+ * emulator backend's bound on a response that does not fit the buffer.
+ *
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * - With swtpm (its buffer B is 4096 bytes, more than the 3968-byte data
+ *   buffer), CapCRBChunk is offered on the machine types that allow it
+ *   (11.1) and on no older one: INTF_ID reads 0x00025C11 or 0x00025811.
+ *   Every machine type keeps stock QEMU's RAM blocks: tpm-crb-cmd and
+ *   tpm-ppi.
+ * - A swtpm stand-in that answers with a response larger than the buffer
+ *   the device gave the backend: the command fails cleanly (tpmSts set,
+ *   Start cleared) and QEMU keeps running. (Stock QEMU 10.2.2 reads the
+ *   whole response into the data buffer: 32 bytes past its end for the
+ *   4000-byte case, which then even succeeds; up to the end of the page
+ *   and an EFAULT for 8192 bytes.)
+ */
+
+#include "qemu/osdep.h"
+#include <glib/gstdio.h>
+
+#include "hw/acpi/tpm.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "tpm-util.h"
+#include "tpm-fake-swtpm.h"
+
+#define CRB_ADDR(reg) (TPM_CRB_ADDR_BASE + A_CRB_##reg)
+
+typedef struct MachineABI {
+    const char *machine;
+    uint32_t intf_id;
+} MachineABI;
+
+static const MachineABI machines[] = {
+    { "pc-q35-10.2", 0x00025811 },
+    { "pc-q35-11.0", 0x00025811 },
+    { "pc-q35-11.1", 0x00025C11 },
+    { "q35", 0x00025C11 },
+    { "pc-i440fx-10.2", 0x00025811 },
+    { "pc-i440fx-11.0", 0x00025811 },
+    { "pc-i440fx-11.1", 0x00025C11 },
+};
+
+/* Wait for a socket that a child process creates. */
+static void wait_for_path(const char *path)
+{
+    for (int i = 0; i < 500 && !g_file_test(path, G_FILE_TEST_EXISTS); i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+}
+
+static QTestState *start_vm(const char *machine, const char *ctrl_path)
+{
+    return qtest_initf("-machine %s -nodefaults "
+                       "-chardev socket,id=chr,path=%s "
+                       "-tpmdev emulator,id=dev,chardev=chr "
+                       "-device tpm-crb,tpmdev=dev", machine, ctrl_path);
+}
+
+static void test_machine_abi(const void *opaque)
+{
+    const MachineABI *m = opaque;
+    g_autofree char *dir = g_dir_make_tmp("tpm-crb-abi-XXXXXX", NULL);
+    g_autofree char *sock = g_build_filename(dir, "sock", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autofree char *ramblocks = NULL;
+    SocketAddress *addr = NULL;
+    QTestState *s;
+    GPid pid;
+
+    if (!tpm_util_swtpm_has_tpm2()) {
+        g_test_skip("swtpm with TPM 2 support not found");
+        return;
+    }
+    if (!qtest_has_machine(m->machine)) {
+        g_test_skip("machine type not built in");
+        return;
+    }
+    g_assert_true(tpm_util_swtpm_start(dir, &pid, &addr, &err));
+    g_assert_no_error(err);
+    wait_for_path(sock);
+
+    s = start_vm(m->machine, sock);
+    g_assert_cmphex(qtest_readl(s, CRB_ADDR(INTF_ID)), ==, m->intf_id);
+    g_assert_cmphex(qtest_readl(s, CRB_ADDR(INTF_ID2)), ==, 0x1014);
+    g_assert_cmpuint(qtest_readl(s, CRB_ADDR(CTRL_CMD_SIZE)), ==,
+                     TPM_CRB_DATA_BUFFER_SIZE);
+    g_assert_cmphex(qtest_readl(s, CRB_ADDR(CTRL_STS)), ==,
+                    R_CRB_CTRL_STS_tpmIdle_MASK);
+
+    ramblocks = qtest_hmp(s, "info ramblock");
+    g_assert_nonnull(strstr(ramblocks, "tpm-crb-cmd"));
+    g_assert_nonnull(strstr(ramblocks, "tpm-ppi"));
+
+    qtest_quit(s);
+    tpm_util_swtpm_kill(pid);
+    qapi_free_SocketAddress(addr);
+    g_unlink(sock);
+    g_rmdir(dir);
+}
+
+/* Wait for CTRL_START.Start to clear; false after 10 s. */
+static bool wait_start_clear(QTestState *s)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (!(qtest_readl(s, CRB_ADDR(CTRL_START)) &
+              R_CRB_CTRL_START_Start_MASK)) {
+            return true;
+        }
+        g_usleep(10 * 1000);
+    }
+    return false;
+}
+
+typedef struct Oversized {
+    const char *machine;
+    uint32_t declared;
+} Oversized;
+
+/*
+ * The buffer the device gives the backend is B (4096) with chunking
+ * (11.1) and the 3968-byte data buffer without it (10.2). 4000 bytes
+ * overflow the latter by 32 bytes, which stock QEMU 10.2.2 writes past
+ * the data buffer without noticing (the command even succeeds there);
+ * 8192 bytes overflow B.
+ */
+static const Oversized oversized[] = {
+    { "pc-q35-10.2", 4000 },
+    { "q35", 8192 },
+};
+
+static void test_oversized_response(const void *opaque)
+{
+    const Oversized *o = opaque;
+    /* TPM2_GetRandom(8) */
+    static const uint8_t cmd[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x7b,
+        0x00, 0x08
+    };
+    FakeSwtpm *f = fake_swtpm_new(fake_swtpm_default_caps());
+    g_autoptr(QDict) rsp = NULL;
+    QTestState *s;
+    unsigned before;
+
+    s = start_vm(o->machine, fake_swtpm_path(f));
+    /* The backend has probed the TPM version already. */
+    before = fake_swtpm_commands(f);
+
+    fake_swtpm_oversized_response(f, o->declared);
+    qtest_writel(s, CRB_ADDR(LOC_CTRL), R_CRB_LOC_CTRL_requestAccess_MASK);
+    qtest_writel(s, CRB_ADDR(CTRL_REQ), R_CRB_CTRL_REQ_cmdReady_MASK);
+    qtest_memwrite(s, CRB_ADDR(DATA_BUFFER), cmd, sizeof(cmd));
+    qtest_writel(s, CRB_ADDR(CTRL_START), R_CRB_CTRL_START_Start_MASK);
+
+    g_assert_true(wait_start_clear(s));
+    g_assert_cmpuint(fake_swtpm_commands(f), ==, before + 1);
+    g_assert_cmphex(qtest_readl(s, CRB_ADDR(CTRL_STS)) &
+                    R_CRB_CTRL_STS_tpmSts_MASK, ==,
+                    R_CRB_CTRL_STS_tpmSts_MASK);
+
+    /* QEMU is still there and running. */
+    rsp = qtest_qmp(s, "{ 'execute': 'query-status' }");
+    g_assert_true(qdict_haskey(rsp, "return"));
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "status"),
+                    ==, "running");
+
+    qtest_quit(s);
+    fake_swtpm_free(f);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(machines); i++) {
+        g_autofree char *path = g_strdup_printf("/tpm-crb-abi/machine/%s",
+                                                machines[i].machine);
+
+        qtest_add_data_func(path, &machines[i], test_machine_abi);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(oversized); i++) {
+        g_autofree char *path =
+            g_strdup_printf("/tpm-crb-abi/oversized-response/%s/%u",
+                            oversized[i].machine, oversized[i].declared);
+
+        qtest_add_data_func(path, &oversized[i], test_oversized_response);
+    }
+
+    return g_test_run();
+}
