@@ -56,8 +56,8 @@ if ! git -C "$repo" rev-parse -q --verify base >/dev/null 2>&1; then
     (
         cd "$repo"
         git init -q
-        git config user.name "tpm-crb-chunk build"
-        git config user.email "build@tpm-crb-chunk.invalid"
+        git config user.name "The tpm-crb-chunk authors"
+        git config user.email "tpm-crb-chunk@invalid"
         git config core.autocrlf false
         # Debian's quilt state is not part of QEMU.
         printf '/.pc/\n' >> .git/info/exclude
@@ -69,16 +69,13 @@ if ! git -C "$repo" rev-parse -q --verify base >/dev/null 2>&1; then
     )
 fi
 
-# Debian's seabios, ipxe-qemu and qemu-system-data (via qemu-system-x86).
-FIRMWARE_PATH="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu"
-
 configure_qemu() {
     # $1: source tree, $2: build folder, $3...: extra options
     src=$1
     out=$2
     shift 2
     # Options in effect, so that a change reconfigures.
-    want="$*"
+    want="$QEMU_CONFIGURE_ARGS $*"
     if [ -f "$out/build.ninja" ] && [ -f "$out/.tpm-crb-options" ] &&
        [ "$(cat "$out/.tpm-crb-options")" = "$want" ]; then
         return 0
@@ -86,16 +83,8 @@ configure_qemu() {
     log "configuring $out"
     rm -rf "$out"
     mkdir -p "$out"
-    # Firmware from Debian's seabios, ipxe-qemu and qemu-system-data,
-    # found without -L. The default prefix (/usr/local) keeps these
-    # paths absolute for an uninstalled binary.
-    (cd "$out" && "$src/configure" --python=/usr/bin/python3 \
-        --target-list=x86_64-softmmu \
-        --enable-tcg --enable-kvm --enable-tpm --enable-pixman \
-        --enable-fdt=system --disable-slirp \
-        --disable-rust --disable-download --disable-install-blobs \
-        --disable-tools --disable-guest-agent --disable-xkbcommon \
-        --firmwarepath="$(echo $FIRMWARE_PATH | tr ' ' :)" \
+    # shellcheck disable=SC2086
+    (cd "$out" && "$src/configure" $QEMU_CONFIGURE_ARGS \
         "$@" > configure.log 2>&1) || {
         tail -n 30 "$out/configure.log" >&2
         log "configure failed (full log: $out/configure.log)"

@@ -15,6 +15,7 @@
 set -u
 
 build=$(cd "${1:-build}" && pwd) || exit 1
+. "$(dirname "$0")/qemu-base.sh"
 repo=$build/src/qemu
 tree=$build/src/prefix
 status=0
@@ -36,10 +37,8 @@ for rev in $(git -C "$repo" rev-list --reverse base..HEAD); do
     git -C "$tree" checkout -q -f --detach "$rev"
     if [ ! -f "$tree/build/build.ninja" ]; then
         mkdir -p "$tree/build"
-        (cd "$tree/build" && ../configure --python=/usr/bin/python3 \
-            --target-list=x86_64-softmmu --enable-tpm --disable-docs \
-            --disable-rust --disable-download --disable-tools \
-            --disable-guest-agent --disable-slirp --disable-xkbcommon \
+        # shellcheck disable=SC2086
+        (cd "$tree/build" && ../configure $QEMU_CONFIGURE_ARGS \
             > configure.log 2>&1) || {
             tail -n 20 "$tree/build/configure.log"
             log "FAIL: configure"
@@ -76,13 +75,34 @@ for p in "$build"/series/0*.patch; do
     fi
 done
 
+# 2b. The mails apply with git am onto a fresh extraction of the same
+# Debian source, and give exactly the tree that was built above.
+am=$build/src/am
+rm -rf "$am"
+cp -a "$(sh "$(dirname "$0")/fetch-qemu.sh")" "$am"
+rm -f "$am/.tpm-crb-extracted"
+(
+    cd "$am" && git init -q && printf '/.pc/\n' >> .git/info/exclude &&
+    git add -A -f . && git -c user.name=base -c user.email=base@invalid \
+        commit -q -m base &&
+    ls "$build"/series/0*.patch | grep -v 0000-cover-letter |
+        xargs git -c user.name=am -c user.email=am@invalid am -q
+) || { log "FAIL: the series does not apply with git am"; status=1; }
+if [ "$(git -C "$am" rev-parse HEAD^{tree} 2>/dev/null)" = \
+     "$(git -C "$repo" rev-parse HEAD^{tree})" ]; then
+    log "git am onto a fresh extraction: applies, same tree as built"
+else
+    log "FAIL: git am onto a fresh extraction gives another tree"
+    status=1
+fi
+rm -rf "$am"
+
 # 3. QEMU's docs with the series.
 docs=$repo/build-docs
 if [ ! -f "$docs/build.ninja" ]; then
     mkdir -p "$docs"
-    (cd "$docs" && ../configure --python=/usr/bin/python3 \
-        --target-list=x86_64-softmmu --enable-docs --disable-rust \
-        --disable-download --disable-tools --disable-guest-agent \
+    # shellcheck disable=SC2086
+    (cd "$docs" && ../configure $QEMU_CONFIGURE_ARGS --enable-docs \
         > configure.log 2>&1) || {
         tail -n 20 "$docs/configure.log"
         log "FAIL: configure with --enable-docs"

@@ -11,7 +11,7 @@
 #   1. apt-get source from unstable's deb-src index (apt checks the
 #      Release signature and the files' checksums);
 #   2. the same three files from the archive's pool by name, checked
-#      against the .dsc by dget;
+#      against the .dsc's checksums (what dget does);
 #   3. the fallback copy in ../shared/qemu-base (said so on stderr).
 # Whatever the source, the three files must match the SHA-256 sums
 # pinned below; any other version is refused.
@@ -32,6 +32,30 @@ log() { echo "fetch-qemu: $*" >&2; }
 check_sums() {
     # $1: folder holding the three files
     (cd "$1" && printf '%s\n' "$QEMU_BASE_SHA256" | sha256sum -c --quiet -)
+}
+
+# The three files from the archive's pool by name; each is checked
+# against the .dsc's Checksums-Sha256 (as dget would), and then all of
+# them against the pinned sums.
+fetch_pool() {
+    python3 - "$1" "$QEMU_BASE_POOL" $QEMU_BASE_FILES <<'PY' >&2
+import hashlib, os, re, sys, urllib.request
+dest, pool, dsc, *rest = sys.argv[1:]
+def get(name):
+    with urllib.request.urlopen(pool + '/' + name, timeout=120) as r, \
+         open(os.path.join(dest, name), 'wb') as f:
+        f.write(r.read())
+get(dsc)
+text = open(os.path.join(dest, dsc)).read()
+block = text.split('Checksums-Sha256:', 1)[1]
+sums = dict((n, h) for h, _, n in re.findall(r'^ (\w{64}) (\d+) (\S+)$',
+                                             block, re.M))
+for name in rest:
+    get(name)
+    h = hashlib.sha256(open(os.path.join(dest, name), 'rb').read())
+    if sums.get(name) != h.hexdigest():
+        sys.exit('%s does not match the .dsc' % name)
+PY
 }
 
 mkdir -p "$QEMU_CACHE"
@@ -55,10 +79,8 @@ if ! check_sums "$files" >/dev/null 2>&1; then
         log "apt-get source failed; trying the archive's pool by name"
         rm -rf "$files"
         mkdir -p "$files"
-        if command -v dget >/dev/null 2>&1 &&
-           (cd "$files" && dget -d -u "$QEMU_BASE_POOL/$QEMU_BASE_DSC" >&2) &&
-           check_sums "$files"; then
-            log "fetched qemu $QEMU_BASE_VERSION from the pool with dget"
+        if fetch_pool "$files" && check_sums "$files"; then
+            log "fetched qemu $QEMU_BASE_VERSION from the pool by name"
         else
             fallback=${QEMU_BASE_FALLBACK:-$srcdir/../shared/qemu-base}
             log "the archive did not serve qemu $QEMU_BASE_VERSION;" \

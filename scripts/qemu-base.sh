@@ -17,3 +17,17 @@ QEMU_BASE_TREE=qemu-10.2.2+ds
 # Outside the work tree, shared by every checkout on the machine.
 TPM_CRB_CACHE=${TPM_CRB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tpm-crb-chunk}
 QEMU_CACHE=$TPM_CRB_CACHE/qemu-base
+
+# Debian's seabios, ipxe-qemu and qemu-system-data (via qemu-system-x86).
+FIRMWARE_PATH="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu"
+
+# How every QEMU of this project is configured: x86_64 with TCG and KVM,
+# the TPM devices, pixman and fdt (enough for a real guest); no download,
+# no firmware blobs of its own (the +ds tarball has none), Debian's
+# firmware found without -L. The default prefix (/usr/local) keeps the
+# firmware paths absolute for an uninstalled binary.
+QEMU_CONFIGURE_ARGS="--python=/usr/bin/python3 --target-list=x86_64-softmmu
+    --enable-tcg --enable-kvm --enable-tpm --enable-pixman --enable-fdt=system
+    --disable-slirp --disable-rust --disable-download --disable-install-blobs
+    --disable-tools --disable-guest-agent --disable-xkbcommon
+    --firmwarepath=$(echo $FIRMWARE_PATH | tr ' ' :)"

@@ -24,8 +24,8 @@ PATCHES = os.path.join(SRC, 'patches')
 
 # Fixed identity and dates: the same inputs give the same commits.
 GIT_ENV = {
-    'GIT_COMMITTER_NAME': 'tpm-crb-chunk build',
-    'GIT_COMMITTER_EMAIL': 'build@tpm-crb-chunk.invalid',
+    'GIT_COMMITTER_NAME': 'The tpm-crb-chunk authors',
+    'GIT_COMMITTER_EMAIL': 'tpm-crb-chunk@invalid',
     'GIT_COMMITTER_DATE': '2026-12-01T00:00:00Z',
 }
 
@@ -105,6 +105,7 @@ def cmd_export(tree):
 
 
 def cmd_mail(repo, outdir):
+    outdir = os.path.abspath(outdir)
     if os.path.isdir(outdir):
         shutil.rmtree(outdir)
     git(repo, 'format-patch', '-q', '--cover-letter', '--no-signature',
