@@ -10,6 +10,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qom/object.h"
+#include "system/memory.h"
 #include "hw/core/qdev-properties.h"
 
 #define TYPE_CONTAINER "container"
@@ -472,6 +473,8 @@ static void object_finalize(Object *obj)
         }
     }
     type_foreach_static_prop(obj->class->type, prop_release, obj);
+    g_slist_free_full(g_steal_pointer(&obj->owned_regions),
+                      (GDestroyNotify)memory_region_finalize);
     if (obj->children) {
         g_hash_table_destroy(obj->children);
     }

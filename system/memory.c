@@ -37,6 +37,9 @@ void memory_region_init(MemoryRegion *mr, Object *owner, const char *name,
     mr->name = g_strdup(name);
     mr->size = size;
     mr->enabled = true;
+    if (owner) {
+        owner->owned_regions = g_slist_prepend(owner->owned_regions, mr);
+    }
 }
 
 void memory_region_init_io(MemoryRegion *mr, Object *owner,

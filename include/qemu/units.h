@@ -9,7 +9,7 @@
 #ifndef QEMU_UNITS_H
 #define QEMU_UNITS_H
 
-#define KiB (1024)
-#define MiB (1024 * KiB)
+/* KiB and MiB: the lean host defines them in qemu/osdep.h. */
+#include "qemu/osdep.h"
 
 #endif /* QEMU_UNITS_H */

@@ -49,6 +49,11 @@ struct Object {
     /* Name under the parent ("/machine/peripheral/<id>" style paths). */
     char *name;
     GHashTable *children;
+    /*
+     * Memory regions this object owns: finalized with it, as QEMU does by
+     * making them QOM children of their owner.
+     */
+    GSList *owned_regions;
 };
 
 struct InterfaceInfo {
