@@ -13,7 +13,8 @@
  *   tpm-ppi.
  * - A swtpm stand-in that answers with a response larger than the buffer
  *   the device gave the backend: the command fails cleanly (tpmSts set,
- *   Start cleared) and QEMU keeps running. (Stock QEMU 10.2.2 reads the
+ *   Start cleared), the data channel stays in step for the next command,
+ *   and QEMU keeps running. (Stock QEMU 10.2.2 reads the
  *   whole response into the data buffer: 32 bytes past its end for the
  *   4000-byte case, which then even succeeds; up to the end of the page
  *   and an EFAULT for 8192 bytes.)
@@ -142,6 +143,11 @@ static void test_oversized_response(const void *opaque)
         0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x7b,
         0x00, 0x08
     };
+    /* What the stand-in answers when it behaves */
+    static const uint8_t success[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00
+    };
+    uint8_t got[sizeof(success)];
     FakeSwtpm *f = fake_swtpm_new(fake_swtpm_default_caps());
     g_autoptr(QDict) rsp = NULL;
     QTestState *s;
@@ -162,6 +168,19 @@ static void test_oversized_response(const void *opaque)
     g_assert_cmphex(qtest_readl(s, CRB_ADDR(CTRL_STS)) &
                     R_CRB_CTRL_STS_tpmSts_MASK, ==,
                     R_CRB_CTRL_STS_tpmSts_MASK);
+
+    /*
+     * The rest of the oversized response was dropped: the next command's
+     * response is read from its first byte (tpmSts stays set until reset,
+     * like a real TPM's failure mode).
+     */
+    fake_swtpm_oversized_response(f, 0);
+    qtest_memwrite(s, CRB_ADDR(DATA_BUFFER), cmd, sizeof(cmd));
+    qtest_writel(s, CRB_ADDR(CTRL_START), R_CRB_CTRL_START_Start_MASK);
+    g_assert_true(wait_start_clear(s));
+    g_assert_cmpuint(fake_swtpm_commands(f), ==, before + 2);
+    qtest_memread(s, CRB_ADDR(DATA_BUFFER), got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), success, sizeof(success));
 
     /* QEMU is still there and running. */
     rsp = qtest_qmp(s, "{ 'execute': 'query-status' }");
