@@ -799,10 +799,13 @@ static void test_outgoing_failure(void)
     r1 = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
     assert_rc_success(r1);
 
+    /*
+     * QEMU accepts the command and fails the migration as it connects;
+     * either way the migration ends "failed", with the reason.
+     */
     uri = g_strdup_printf("unix:%s/nobody-listens.sock", src->p->dir);
     rsp = vm_qmp(src, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}",
                  uri);
-    g_assert_true(json_object_has_member(rsp, "error"));
     json_object_unref(rsp);
     status = vm_wait_migration(src, &desc);
     g_assert_cmpstr(status, ==, "failed");
@@ -810,11 +813,18 @@ static void test_outgoing_failure(void)
     g_assert_nonnull(strstr(desc, "nobody-listens.sock"));
     assert_runstate(src, "running");
 
-    /* Unknown transports are refused outright. */
+    /* Nobody listens on this TCP port either. */
     rsp = vm_qmp(src, "{'execute': 'migrate', "
                  "'arguments': {'uri': 'tcp:127.0.0.1:1'}}");
-    g_assert_true(json_object_has_member(rsp, "error"));
+    if (!json_object_has_member(rsp, "error")) {
+        g_free(status);
+        g_free(desc);
+        desc = NULL;
+        status = vm_wait_migration(src, &desc);
+        g_assert_cmpstr(status, ==, "failed");
+    }
     json_object_unref(rsp);
+    assert_runstate(src, "running");
 
     r2 = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
     g_assert_cmpmem(r2->data, r2->len, r1->data, r1->len);

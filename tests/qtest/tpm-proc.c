@@ -29,6 +29,7 @@ TPMProc *tpm_proc_spawn(const char *binary, const char *const *args,
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err = NULL;
     TPMProc *p = g_new0(TPMProc, 1);
+    bool has_accel = false;
     size_t i;
 
     p->dir = g_dir_make_tmp("tpm-proc-XXXXXX", &err);
@@ -43,9 +44,20 @@ TPMProc *tpm_proc_spawn(const char *binary, const char *const *args,
 
     g_ptr_array_add(argv, g_strdup(binary));
     for (i = 0; args[i]; i++) {
+        has_accel |= !strcmp(args[i], "-accel");
         g_ptr_array_add(argv, g_strdup(args[i]));
     }
     if (with_sockets) {
+        /*
+         * As libqtest does, unless the caller chose (QEMU 7.2 has no qtest
+         * accelerator: -accel tcg -S): no guest CPU runs, so no firmware
+         * talks to the TPM behind the test's back (SeaBIOS would send its
+         * own TPM2_Startup and PCR extends under TCG).
+         */
+        if (!has_accel) {
+            g_ptr_array_add(argv, g_strdup("-accel"));
+            g_ptr_array_add(argv, g_strdup("qtest"));
+        }
         g_ptr_array_add(argv, g_strdup("-qtest"));
         g_ptr_array_add(argv, g_strdup_printf("unix:%s,server=on,wait=off",
                                               p->qtest_path));
