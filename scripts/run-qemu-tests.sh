@@ -5,8 +5,9 @@
 # harness against the patched binary: tpm-crb-test, tpm-crb-swtpm-test,
 # tpm-crb-abi-test (added by the series),
 # tpm-tis-test, tpm-tis-swtpm-test, device-introspect-test, qom-test,
-# and the TPM cases of bios-tables-test (ACPI tables of a q35 machine
-# with a TPM, compared with QEMU's expected tables).
+# the TPM cases of bios-tables-test (ACPI tables of a q35 machine with a
+# TPM, compared with QEMU's expected tables), and the unit test
+# test-vmstate.
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
@@ -25,11 +26,19 @@ tests="tpm-crb-test tpm-crb-swtpm-test tpm-crb-abi-test tpm-tis-test
 # One case per run: GLib prints a TAP plan per -p.
 acpi_cases="tpm2-tis tpm12-tis"
 
+# test-vmstate: the unit test of the migration field types, which the
+# series extends (VMSTATE_GBYTEARRAY).
+units="test-vmstate"
+
 targets=""
 names=""
 for t in $tests; do
     targets="$targets tests/qtest/$t"
     names="$names qtest-x86_64/$t"
+done
+for t in $units; do
+    targets="$targets tests/unit/$t"
+    names="$names $t"
 done
 echo "qemu-tests: building$targets tests/qtest/bios-tables-test"
 # shellcheck disable=SC2086
