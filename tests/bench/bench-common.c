@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <swtpm/tpm_ioctl.h>
+#include "backends/tpm/tpm_ioctl.h"
 
 #include "bench-common.h"
 

@@ -1,49 +1,39 @@
 /*
- * A test-side reader and writer of this host's migration stream (the
- * layout of migration/savevm.h), so that tests can take a real stream
- * apart, change one thing in a device's state and put it back together
- * with correct lengths and checksums.
+ * A test-side view of the tpm-crb device's state in a real QEMU
+ * migration stream (a file: stream), so that tests can take it out,
+ * check it against SPEC §5, change one thing and put it back.
  *
  * Copyright (c) 2026 The tpm-crb-chunk authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The stream is not parsed as a whole (RAM sections have formats of
+ * their own): the tpm-crb section is found by its header, a
+ * QEMU_VM_SECTION_FULL record named "tpm-crb" with instance 0 and
+ * version 0, and its payload is parsed field by field up to the section
+ * footer. Everything before and after is kept as it was.
  */
 
 #ifndef TESTS_QTEST_MIGRATION_STREAM_H
 #define TESTS_QTEST_MIGRATION_STREAM_H
 
-#include <glib.h>
-#include <stdbool.h>
-#include <stdint.h>
-
-typedef struct MigStreamSection {
-    char *name;
-    uint32_t instance_id;
-    uint32_t version_id;
-    GByteArray *payload;
-    /* Where the section record starts in the parsed stream. */
-    size_t offset;
-} MigStreamSection;
-
 typedef struct MigStream {
-    /* Magic, version and configuration record, as read. */
-    GByteArray *head;
-    /* The RAM record, type byte included, as read. */
-    GByteArray *ram;
-    size_t ram_offset;
-    /* MigStreamSection *, in stream order. */
-    GPtrArray *sections;
-    size_t eof_offset;
+    /* The stream up to the tpm-crb section's payload */
+    GByteArray *prefix;
+    /* The payload: the register array and any subsection */
+    GByteArray *payload;
+    /* From the section footer to the end of the stream */
+    GByteArray *suffix;
+    /* Offsets in the parsed stream: the section record, its payload */
+    size_t section_offset;
+    size_t payload_offset;
 } MigStream;
 
-/* NULL (with a message in err) if data is not a complete valid stream. */
+/* NULL (with a message in err) if the tpm-crb section is not there. */
 MigStream *mig_stream_parse(const uint8_t *data, size_t len, GError **err);
 GByteArray *mig_stream_serialize(const MigStream *s);
-MigStreamSection *mig_stream_find(MigStream *s, const char *name);
 void mig_stream_free(MigStream *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MigStream, mig_stream_free)
-
-uint32_t mig_stream_crc32(const uint8_t *buf, size_t len);
 
 /*
  * The tpm-crb section's payload: the register array, then optionally the

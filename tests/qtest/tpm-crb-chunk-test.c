@@ -13,13 +13,14 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include <glib/gstdio.h>
-#include <swtpm/tpm_ioctl.h>
+#include "backends/tpm/tpm_ioctl.h"
 
 #include "libqtest.h"
 #include "hw/acpi/tpm.h"
-#include "tpm-emu.h"
-#include "tpm-util.h"
+#include "tpm-crb-emu.h"
+#include "tpm-crb-util.h"
 #include "tpm-crb-chunk-util.h"
 
 #define WINDOW_MAX TPM_CRB_DATA_BUFFER_SIZE
@@ -83,7 +84,7 @@ static void ctx_stop(Ctx *c)
         tpm_emu_stop(c->emu);
     }
     if (c->swtpm_pid) {
-        tpm_util_swtpm_kill(c->swtpm_pid);
+        tpm_crb_util_swtpm_kill(c->swtpm_pid);
     }
     memset(c, 0, sizeof(*c));
 }
@@ -1320,7 +1321,7 @@ static bool swtpm_ctx_start(Ctx *c, const char *dir, const char *props)
     g_autoptr(SocketAddress) addr = NULL;
 
     memset(c, 0, sizeof(*c));
-    if (!tpm_util_swtpm_start(dir, &c->swtpm_pid, &addr, &err)) {
+    if (!tpm_crb_util_swtpm_start(dir, &c->swtpm_pid, &addr, &err)) {
         g_test_message("swtpm did not start: %s", err->message);
         return false;
     }
@@ -1331,7 +1332,7 @@ static bool swtpm_ctx_start(Ctx *c, const char *dir, const char *props)
 
 static bool swtpm_available(void)
 {
-    if (!tpm_util_swtpm_has_tpm2()) {
+    if (!tpm_crb_util_swtpm_has_tpm2()) {
         g_test_skip("swtpm with TPM 2 support is not installed");
         return false;
     }
@@ -1399,7 +1400,7 @@ static void test_swtpm_workload(void)
         g_assert_cmpuint(io_size, ==, first_io_size);
         ctx_stop(&c);
     }
-    tpm_util_rmdir(dir);
+    tpm_crb_util_rmdir(dir);
 }
 
 /*
@@ -1501,7 +1502,7 @@ static void test_swtpm_framing(void)
     g_byte_array_unref(wl_run(&c, "PCR_Read", wl_pcr_read, sizeof(wl_pcr_read),
                               0, true));
     ctx_stop(&c);
-    tpm_util_rmdir(dir);
+    tpm_crb_util_rmdir(dir);
 }
 
 int main(int argc, char **argv)

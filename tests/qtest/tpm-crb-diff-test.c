@@ -14,7 +14,7 @@
 #include "hw/acpi/tpm.h"
 #include "qemu/bswap.h"
 #include "tpm-proc.h"
-#include "tpm-util.h"
+#include "tpm-crb-util.h"
 
 #define PEER_QEMU "/usr/bin/qemu-system-x86_64"
 #define CRB(reg) (TPM_CRB_ADDR_BASE + A_CRB_##reg)
@@ -147,7 +147,7 @@ static char *transcript(const char *binary, bool peer)
     size_t i;
 
     g_assert_no_error(err);
-    g_assert_true(tpm_util_swtpm_start(dir, &pid, &addr, &err));
+    g_assert_true(tpm_crb_util_swtpm_start(dir, &pid, &addr, &err));
     g_assert_no_error(err);
     chardev = g_strdup_printf("socket,id=chr,path=%s", addr->u.q_unix.path);
 
@@ -185,9 +185,9 @@ static char *transcript(const char *binary, bool peer)
 
     g_assert_cmpint(tpm_proc_quit(p), ==, 0);
     tpm_proc_free(p);
-    tpm_util_swtpm_wait_exit(pid, 10000);
-    tpm_util_swtpm_kill(pid);
-    tpm_util_rmdir(dir);
+    tpm_crb_util_swtpm_wait_exit(pid, 10000);
+    tpm_crb_util_swtpm_kill(pid);
+    tpm_crb_util_rmdir(dir);
     return g_string_free(t, FALSE);
 }
 
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    if (!tpm_util_swtpm_has_tpm2()) {
+    if (!tpm_crb_util_swtpm_has_tpm2()) {
         g_test_add_data_func("/tpm-crb/diff", "swtpm with TPM 2 support "
                              "is not installed", test_skip);
         return g_test_run();

@@ -18,7 +18,7 @@
 #include "qemu/bswap.h"
 #include "tpm-fake-swtpm.h"
 #include "tpm-proc.h"
-#include "tpm-util.h"
+#include "tpm-crb-util.h"
 
 #define CRB(reg) (TPM_CRB_ADDR_BASE + A_CRB_##reg)
 #define CRB_WINDOW (TPM_CRB_ADDR_BASE + A_CRB_DATA_BUFFER)
@@ -107,10 +107,10 @@ static unsigned count_lines_with(const char *text, const char *needle)
 
 static void assert_qmp_alive(TPMProc *p)
 {
-    JsonObject *rsp = tpm_proc_qmp(p, "{'execute': 'query-status'}");
+    QDict *rsp = tpm_proc_qmp(p, "{'execute': 'query-status'}");
 
-    g_assert_true(json_object_has_member(rsp, "return"));
-    json_object_unref(rsp);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
 }
 
 typedef struct SwtpmFixture {
@@ -125,15 +125,15 @@ static void swtpm_fixture_start(SwtpmFixture *f)
 
     f->dir = g_dir_make_tmp("tpm-crb-fault-XXXXXX", &err);
     g_assert_no_error(err);
-    g_assert_true(tpm_util_swtpm_start(f->dir, &f->pid, &f->addr, &err));
+    g_assert_true(tpm_crb_util_swtpm_start(f->dir, &f->pid, &f->addr, &err));
     g_assert_no_error(err);
 }
 
 static void swtpm_fixture_stop(SwtpmFixture *f)
 {
-    tpm_util_swtpm_kill(f->pid);
+    tpm_crb_util_swtpm_kill(f->pid);
     qapi_free_SocketAddress(f->addr);
-    tpm_util_rmdir(f->dir);
+    tpm_crb_util_rmdir(f->dir);
     g_free(f->dir);
 }
 
@@ -213,7 +213,7 @@ static void test_swtpm_stall_cancel(void)
 
     g_assert_cmpint(tpm_proc_quit(p), ==, 0);
     /* CMD_SHUTDOWN at quit got through: swtpm exits on its own. */
-    g_assert_true(tpm_util_swtpm_wait_exit(f.pid, 10000));
+    g_assert_true(tpm_crb_util_swtpm_wait_exit(f.pid, 10000));
     f.pid = 0;
 
     tpm_proc_free(p);
@@ -279,7 +279,7 @@ static void test_response_shorter_than_header(void)
     FakeSwtpm *fake = fake_swtpm_new(fake_swtpm_default_caps());
     TPMProc *p = start_emulator(fake_swtpm_path(fake));
     g_autofree char *err = NULL;
-    JsonObject *rsp;
+    QDict *rsp;
     gint64 deadline;
 
     g_assert_cmphex(crb_run(p, get_random, sizeof(get_random)), ==, 0);
@@ -300,8 +300,8 @@ static void test_response_shorter_than_header(void)
     g_assert_cmpint(tpm_proc_readl(p, CRB(CTRL_STS)) & 1, ==, 1);
 
     rsp = tpm_proc_qmp(p, "{'execute': 'system_reset'}");
-    g_assert_true(json_object_has_member(rsp, "return"));
-    json_object_unref(rsp);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
     deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     while (tpm_proc_readl(p, CRB(CTRL_STS)) & 1) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
@@ -503,7 +503,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    if (tpm_util_swtpm_has_tpm2()) {
+    if (tpm_crb_util_swtpm_has_tpm2()) {
         g_test_add_func("/tpm-crb/fault/swtpm-sigkill-during-command",
                         test_swtpm_sigkill_during_command);
         g_test_add_func("/tpm-crb/fault/swtpm-stall-cancel",

@@ -15,6 +15,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include <sys/socket.h>
 
 #include "hw/acpi/tpm.h"

@@ -12,12 +12,13 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include <glib/gstdio.h>
 
 #include "hw/acpi/tpm.h"
-#include "tpm-emu.h"
+#include "tpm-crb-emu.h"
 #include "tpm-proc.h"
-#include "tpm-util.h"
+#include "tpm-crb-util.h"
 #include "migration-stream.h"
 
 #define CRB(off) ((uint64_t)TPM_CRB_ADDR_BASE + (off))
@@ -61,7 +62,7 @@ static VM *vm_start(const char *machine, const char *devopts,
     } else {
         vm->tpm_dir = g_dir_make_tmp("tpm-crb-mig-XXXXXX", &err);
         g_assert_no_error(err);
-        g_assert_true(tpm_util_swtpm_start(vm->tpm_dir, &vm->tpm_pid,
+        g_assert_true(tpm_crb_util_swtpm_start(vm->tpm_dir, &vm->tpm_pid,
                                            &vm->tpm_addr, &err));
         g_assert_no_error(err);
         sock = vm->tpm_addr->u.q_unix.path;
@@ -103,9 +104,9 @@ static void vm_stop(VM *vm)
     }
     tpm_proc_free(vm->p);
     if (vm->tpm_dir) {
-        tpm_util_swtpm_kill(vm->tpm_pid);
+        tpm_crb_util_swtpm_kill(vm->tpm_pid);
         qapi_free_SocketAddress(vm->tpm_addr);
-        tpm_util_rmdir(vm->tpm_dir);
+        tpm_crb_util_rmdir(vm->tpm_dir);
         g_free(vm->tpm_dir);
     }
     g_free(vm);
@@ -113,9 +114,9 @@ static void vm_stop(VM *vm)
 
 /* QMP */
 
-static JsonObject *vm_qmp(VM *vm, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static QDict *vm_qmp(VM *vm, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-static JsonObject *vm_qmp(VM *vm, const char *fmt, ...)
+static QDict *vm_qmp(VM *vm, const char *fmt, ...)
 {
     g_autofree char *cmd = NULL;
     va_list ap;
@@ -128,14 +129,14 @@ static JsonObject *vm_qmp(VM *vm, const char *fmt, ...)
 
 static char *vm_runstate(VM *vm)
 {
-    JsonObject *rsp = vm_qmp(vm, "{'execute': 'query-status'}");
+    QDict *rsp = vm_qmp(vm, "{'execute': 'query-status'}");
     char *status;
 
-    g_assert_true(json_object_has_member(rsp, "return"));
-    status = g_strdup(json_object_get_string_member(
-                          json_object_get_object_member(rsp, "return"),
+    g_assert_true(qdict_haskey(rsp, "return"));
+    status = g_strdup(qdict_get_str(
+                          qdict_get_qdict(rsp, "return"),
                           "status"));
-    json_object_unref(rsp);
+    qobject_unref(rsp);
     return status;
 }
 
@@ -145,25 +146,25 @@ static char *vm_wait_migration(VM *vm, char **desc)
     gint64 deadline = g_get_monotonic_time() + MIGRATION_TIMEOUT_US;
 
     for (;;) {
-        JsonObject *rsp = vm_qmp(vm, "{'execute': 'query-migrate'}");
-        JsonObject *ret = json_object_get_object_member(rsp, "return");
-        const char *status = json_object_has_member(ret, "status") ?
-            json_object_get_string_member(ret, "status") : "";
+        QDict *rsp = vm_qmp(vm, "{'execute': 'query-migrate'}");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *status = qdict_haskey(ret, "status") ?
+            qdict_get_str(ret, "status") : "";
 
         if (!strcmp(status, "completed") || !strcmp(status, "failed") ||
             !strcmp(status, "cancelled")) {
             char *result = g_strdup(status);
 
             if (desc) {
-                *desc = json_object_has_member(ret, "error-desc") ?
-                    g_strdup(json_object_get_string_member(ret,
+                *desc = qdict_haskey(ret, "error-desc") ?
+                    g_strdup(qdict_get_str(ret,
                                                            "error-desc")) :
                     NULL;
             }
-            json_object_unref(rsp);
+            qobject_unref(rsp);
             return result;
         }
-        json_object_unref(rsp);
+        qobject_unref(rsp);
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_usleep(5 * 1000);
     }
@@ -171,13 +172,14 @@ static char *vm_wait_migration(VM *vm, char **desc)
 
 static void vm_migrate(VM *src, const char *uri)
 {
-    JsonObject *rsp = vm_qmp(src, "{'execute': 'migrate', "
+    QDict *rsp = vm_qmp(src, "{'execute': 'migrate', "
                              "'arguments': {'uri': '%s'}}", uri);
 
-    if (!json_object_has_member(rsp, "return")) {
-        g_error("migrate %s refused", uri);
+    if (!qdict_haskey(rsp, "return")) {
+        g_error("migrate %s refused: %s", uri,
+                qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
     }
-    json_object_unref(rsp);
+    qobject_unref(rsp);
 }
 
 static void assert_status(VM *vm, const char *want)
@@ -615,7 +617,7 @@ static void test_file_restore(void)
     g_autofree char *dir = NULL, *file = NULL, *uri = NULL;
     const char *extra[] = { "-incoming", "defer", NULL };
     size_t n = n_chunks(cmd->len, SMALL_W);
-    JsonObject *rsp;
+    QDict *rsp;
     VM *src, *dst;
 
     src = vm_start("q35", devopts, NULL, NULL);
@@ -639,8 +641,8 @@ static void test_file_restore(void)
     assert_runstate(dst, "inmigrate");
     rsp = vm_qmp(dst, "{'execute': 'migrate-incoming', "
                  "'arguments': {'uri': '%s'}}", uri);
-    g_assert_true(json_object_has_member(rsp, "return"));
-    json_object_unref(rsp);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
     assert_status(dst, "completed");
     assert_runstate(dst, "running");
     for (size_t i = 2; i < n; i++) {
@@ -667,6 +669,62 @@ static GByteArray *read_stream(const char *path)
 }
 
 /*
+ * Start a destination reading path; wait for its verdict. It keeps
+ * running after a refused stream (exit-on-error off) so that the test
+ * can ask it what happened.
+ */
+static VM *vm_start_incoming(const char *devopts, TPMEmu *emu,
+                             const char *uri)
+{
+    const char *extra[] = { "-incoming", "defer", NULL };
+    VM *dst = vm_start("q35", devopts, extra, emu);
+    QDict *rsp;
+
+    rsp = vm_qmp(dst, "{'execute': 'migrate-incoming', 'arguments': "
+                 "{'uri': '%s', 'exit-on-error': false}}", uri);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    return dst;
+}
+
+static VM *load_file(const char *path, const char *devopts, TPMEmu *emu,
+                     char **desc)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    VM *dst = vm_start_incoming(devopts, emu, uri);
+    g_autofree char *status = vm_wait_migration(dst, desc);
+
+    return dst;
+}
+
+/*
+ * A source whose destination refused the stream: without a return path
+ * it cannot know, and waits in postmigrate until its user resumes it.
+ */
+static void vm_resume(VM *vm)
+{
+    QDict *rsp;
+
+    assert_runstate(vm, "postmigrate");
+    rsp = vm_qmp(vm, "{'execute': 'cont'}");
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+}
+
+/*
+ * The destination refused: status failed, never ran, said why (want,
+ * unless NULL: any reason).
+ */
+static void assert_refused(VM *dst, const char *desc, const char *want)
+{
+    if (!desc || (want && !strstr(desc, want))) {
+        g_error("expected a failure mentioning '%s', got: %s",
+                want ? want : "anything", desc ? desc : "(none)");
+    }
+    assert_runstate(dst, "inmigrate");
+}
+
+/*
  * After ordinary (fully read) traffic the stream holds no chunk state and
  * an x-allow-chunk-migration=off destination takes it.
  */
@@ -680,7 +738,7 @@ static void test_allow_off_accepts(void)
                                                SMALL_W);
     g_autofree char *dst_opts = g_strdup_printf(
         "%s,x-allow-chunk-migration=off", devopts);
-    g_autofree char *file = NULL, *uri = NULL;
+    g_autofree char *file = NULL, *uri = NULL, *desc = NULL;
     CRBMigState st;
     VM *src, *dst;
 
@@ -698,47 +756,20 @@ static void test_allow_off_accepts(void)
     stream = read_stream(file);
     ms = mig_stream_parse(stream->data, stream->len, &err);
     g_assert_no_error(err);
-    g_assert_true(crb_mig_decode(mig_stream_find(ms, "tpm-crb")->payload,
-                                 &st, &err));
+    g_assert_true(crb_mig_decode(ms->payload, &st, &err));
     g_assert_no_error(err);
     g_assert_false(st.has_chunk);
     crb_mig_clear(&st);
 
-    /* A source in postmigrate may migrate again, now to the peer. */
-    dst = migrate_to_new(src, dst_opts, NULL);
+    /* The stream loads where chunk state is refused, and serves. */
+    dst = load_file(file, dst_opts, NULL, &desc);
+    g_assert_null(desc);
+    assert_runstate(dst, "running");
     r2 = transfer(dst, pcr, SMALL_W);
     g_assert_cmpmem(r2->data, r2->len, r1->data, r1->len);
     vm_stop(dst);
     vm_stop(src);
     g_unlink(file);
-}
-
-/* Start a destination reading path; wait for its verdict. */
-static VM *load_file(const char *path, const char *devopts, TPMEmu *emu,
-                     char **desc)
-{
-    g_autofree char *uri = g_strdup_printf("file:%s", path);
-    const char *extra[] = { "-incoming", uri, NULL };
-    VM *dst = vm_start("q35", devopts, extra, emu);
-    g_autofree char *status = vm_wait_migration(dst, desc);
-
-    (void)status;
-    return dst;
-}
-
-/* The destination refused: status failed, never ran, said why. */
-static void assert_refused(VM *dst, const char *desc, const char *want)
-{
-    g_autofree char *err = NULL;
-
-    if (!desc || !strstr(desc, want)) {
-        g_error("expected a failure mentioning '%s', got: %s", want,
-                desc ? desc : "(none)");
-    }
-    assert_runstate(dst, "inmigrate");
-    err = tpm_proc_stderr(dst->p);
-    g_assert_nonnull(strstr(err, "load of migration failed"));
-    g_assert_nonnull(strstr(err, want));
 }
 
 /* With a transfer in flight, x-allow-chunk-migration=off refuses. */
@@ -753,7 +784,6 @@ static void test_allow_off_refuses(void)
     g_autofree char *uri = NULL, *desc = NULL, *status = NULL;
     size_t n = n_chunks(cmd->len, SMALL_W);
     VM *src, *dst;
-    const char *extra[] = { "-incoming", NULL, NULL };
 
     src = vm_start("q35", devopts, NULL, NULL);
     tpm_startup(src, SMALL_W);
@@ -762,15 +792,18 @@ static void test_allow_off_refuses(void)
     upload_piece(src, cmd, SMALL_W, 0);
 
     uri = g_strdup_printf("unix:%s/mig.sock", src->p->dir);
-    extra[1] = uri;
-    dst = vm_start("q35", dst_opts, extra, NULL);
+    dst = vm_start_incoming(dst_opts, NULL, uri);
     vm_migrate(src, uri);
     assert_status(src, "completed");
     status = vm_wait_migration(dst, &desc);
     g_assert_cmpstr(status, ==, "failed");
     assert_refused(dst, desc, "x-allow-chunk-migration=off");
 
-    /* The source finishes the command it had started, correctly. */
+    /*
+     * Without a return path the source cannot know; its user resumes it
+     * (cont), and it finishes the command it had started, correctly.
+     */
+    vm_resume(src);
     for (size_t i = 1; i < n; i++) {
         upload_piece(src, cmd, SMALL_W, i);
     }
@@ -791,7 +824,7 @@ static void test_outgoing_failure(void)
     g_autoptr(GByteArray) pcr = cmd_pcr10_read();
     g_autoptr(GByteArray) r1 = NULL, r2 = NULL;
     g_autofree char *uri = NULL, *desc = NULL, *status = NULL;
-    JsonObject *rsp;
+    QDict *rsp;
     VM *src;
 
     src = vm_start("q35", "", NULL, NULL);
@@ -806,7 +839,7 @@ static void test_outgoing_failure(void)
     uri = g_strdup_printf("unix:%s/nobody-listens.sock", src->p->dir);
     rsp = vm_qmp(src, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}",
                  uri);
-    json_object_unref(rsp);
+    qobject_unref(rsp);
     status = vm_wait_migration(src, &desc);
     g_assert_cmpstr(status, ==, "failed");
     g_assert_nonnull(desc);
@@ -816,14 +849,14 @@ static void test_outgoing_failure(void)
     /* Nobody listens on this TCP port either. */
     rsp = vm_qmp(src, "{'execute': 'migrate', "
                  "'arguments': {'uri': 'tcp:127.0.0.1:1'}}");
-    if (!json_object_has_member(rsp, "error")) {
+    if (!qdict_haskey(rsp, "error")) {
         g_free(status);
         g_free(desc);
         desc = NULL;
         status = vm_wait_migration(src, &desc);
         g_assert_cmpstr(status, ==, "failed");
     }
-    json_object_unref(rsp);
+    qobject_unref(rsp);
     assert_runstate(src, "running");
 
     r2 = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
@@ -853,7 +886,7 @@ static void test_cancel(void)
     g_autoptr(GError) err = NULL;
     g_autoptr(GByteArray) head = NULL;
     g_autofree char *file = NULL, *uri = NULL, *status = NULL;
-    JsonObject *reply;
+    QDict *reply;
     GThread *releaser;
     VM *src;
 
@@ -872,8 +905,8 @@ static void test_cancel(void)
     /* The command is released only after the cancel was sent. */
     releaser = g_thread_new("release", release_later, emu);
     reply = vm_qmp(src, "{'execute': 'migrate_cancel'}");
-    g_assert_true(json_object_has_member(reply, "return"));
-    json_object_unref(reply);
+    g_assert_true(qdict_haskey(reply, "return"));
+    qobject_unref(reply);
     g_thread_join(releaser);
 
     status = vm_wait_migration(src, NULL);
@@ -894,7 +927,7 @@ static void test_machine_11_0(void)
     const char *only[] = { "-only-migratable", NULL };
     g_autofree char *dir = g_dir_make_tmp("tpm-crb-mig-file-XXXXXX", NULL);
     g_autofree char *file = NULL, *uri = NULL, *out = NULL;
-    JsonObject *rsp, *err;
+    QDict *rsp, *err;
     VM *vm;
 
     g_assert_nonnull(dir);
@@ -903,11 +936,11 @@ static void test_machine_11_0(void)
     uri = g_strdup_printf("file:%s", file);
     rsp = vm_qmp(vm, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}",
                  uri);
-    g_assert_true(json_object_has_member(rsp, "error"));
-    err = json_object_get_object_member(rsp, "error");
-    g_assert_nonnull(strstr(json_object_get_string_member(err, "desc"),
+    g_assert_true(qdict_haskey(rsp, "error"));
+    err = qdict_get_qdict(rsp, "error");
+    g_assert_nonnull(strstr(qdict_get_str(err, "desc"),
                             "11.1"));
-    json_object_unref(rsp);
+    qobject_unref(rsp);
     g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
     vm_stop(vm);
 
@@ -924,13 +957,13 @@ static void test_machine_11_0(void)
     /* -only-migratable refuses to start at all. */
     {
         g_autoptr(GError) gerr = NULL;
-        g_autofree char *dir = g_dir_make_tmp("tpm-crb-mig-XXXXXX", &gerr);
+        g_autofree char *tpm_dir = g_dir_make_tmp("tpm-crb-mig-XXXXXX", &gerr);
         g_autofree char *chardev = NULL;
         SocketAddress *addr = NULL;
         GPid pid;
         TPMProc *p;
 
-        g_assert_true(tpm_util_swtpm_start(dir, &pid, &addr, &gerr));
+        g_assert_true(tpm_crb_util_swtpm_start(tpm_dir, &pid, &addr, &gerr));
         chardev = g_strdup_printf("socket,id=chr,path=%s",
                                   addr->u.q_unix.path);
         {
@@ -949,9 +982,9 @@ static void test_machine_11_0(void)
         g_assert_nonnull(strstr(out, "only-migratable"));
         g_assert_nonnull(strstr(out, "11.1"));
         tpm_proc_free(p);
-        tpm_util_swtpm_kill(pid);
+        tpm_crb_util_swtpm_kill(pid);
         qapi_free_SocketAddress(addr);
-        tpm_util_rmdir(dir);
+        tpm_crb_util_rmdir(tpm_dir);
     }
 }
 
@@ -1139,7 +1172,6 @@ static void test_corrupt_states(void)
             g_autoptr(MigStream) ms = NULL;
             g_autoptr(GByteArray) out = NULL;
             g_autofree char *desc = NULL;
-            MigStreamSection *sec;
             CRBMigState st;
             VM *dst;
 
@@ -1149,15 +1181,13 @@ static void test_corrupt_states(void)
             g_test_message("corruption: %s", c->name);
             ms = mig_stream_parse(s.stream->data, s.stream->len, &err);
             g_assert_no_error(err);
-            sec = mig_stream_find(ms, "tpm-crb");
-            g_assert_nonnull(sec);
-            g_assert_true(crb_mig_decode(sec->payload, &st, &err));
+            g_assert_true(crb_mig_decode(ms->payload, &st, &err));
             g_assert_true(st.has_chunk);
             g_assert_cmpuint(st.phase, ==, download ? CRB_MIG_PHASE_DOWNLOAD
                                                     : CRB_MIG_PHASE_UPLOAD);
             c->apply(&st);
-            g_byte_array_unref(sec->payload);
-            sec->payload = crb_mig_encode(&st);
+            g_byte_array_unref(ms->payload);
+            ms->payload = crb_mig_encode(&st);
             crb_mig_clear(&st);
             out = mig_stream_serialize(ms);
             write_stream(bad_path, out);
@@ -1197,7 +1227,6 @@ static void test_smaller_b(void)
     g_autoptr(GError) err = NULL;
     g_autoptr(GByteArray) cmd = NULL, got = NULL, first = NULL;
     g_autofree char *uri = NULL, *desc = NULL, *status = NULL;
-    const char *extra[] = { "-incoming", NULL, NULL };
     VM *src, *dst;
 
     emu_src = tpm_emu_start(8192, &err);
@@ -1221,14 +1250,14 @@ static void test_smaller_b(void)
     upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 0);
 
     uri = g_strdup_printf("unix:%s/mig.sock", src->p->dir);
-    extra[1] = uri;
-    dst = vm_start("q35", "", extra, emu_dst);
+    dst = vm_start_incoming("", emu_dst, uri);
     vm_migrate(src, uri);
     assert_status(src, "completed");
     status = vm_wait_migration(dst, &desc);
     g_assert_cmpstr(status, ==, "failed");
     assert_refused(dst, desc, "TPM buffer (4096)");
     vm_stop(dst);
+    vm_resume(src);
 
     /* The source completes the 6000-byte command through its own TPM. */
     upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 1);
@@ -1259,26 +1288,10 @@ static void test_truncation(void)
     CUT(0);
     CUT(3);
     CUT(8);
-    CUT(ms->head->len - 1);
-    CUT(ms->ram_offset);
-    CUT(ms->ram_offset + 5);
-    CUT(ms->ram_offset + ms->ram->len / 2);
-    CUT(ms->ram_offset + ms->ram->len - 1);
-    for (guint i = 0; i < ms->sections->len; i++) {
-        MigStreamSection *sec = ms->sections->pdata[i];
-        size_t hdr = 1 + 1 + strlen(sec->name) + 12;
-
-        CUT(sec->offset);
-        CUT(sec->offset + 1);
-        CUT(sec->offset + hdr - 1);
-        CUT(sec->offset + hdr + sec->payload->len / 2);
-        CUT(sec->offset + hdr + sec->payload->len);
-        CUT(sec->offset + hdr + sec->payload->len + 3);
-    }
-    CUT(ms->eof_offset);
+    CUT(ms->section_offset / 2);
     /*
-     * Every byte of the device's own record; with -m slow, every byte of
-     * the whole stream.
+     * Every byte of the device's own record (header, registers,
+     * subsection, footer); with -m slow, every byte of the whole stream.
      */
     if (g_test_slow()) {
         g_array_set_size(cuts, 0);
@@ -1286,11 +1299,10 @@ static void test_truncation(void)
             CUT(off);
         }
     } else {
-        MigStreamSection *crb = mig_stream_find(ms, "tpm-crb");
-        size_t rec = 1 + 1 + strlen(crb->name) + 12 + crb->payload->len + 4;
+        size_t end = ms->payload_offset + ms->payload->len + 5;
 
-        for (size_t off = 0; off < rec; off++) {
-            CUT(crb->offset + off);
+        for (size_t off = ms->section_offset; off < end; off++) {
+            CUT(off);
         }
     }
 #undef CUT
@@ -1307,7 +1319,7 @@ static void test_truncation(void)
         g_byte_array_append(part, s.stream->data, cut);
         write_stream(cut_path, part);
         dst = load_file(cut_path, devopts, NULL, &desc);
-        assert_refused(dst, desc, "truncated at byte");
+        assert_refused(dst, desc, NULL);
         vm_stop(dst);
     }
     g_unlink(cut_path);
@@ -1324,7 +1336,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    if (!tpm_util_swtpm_has_tpm2()) {
+    if (!tpm_crb_util_swtpm_has_tpm2()) {
         g_test_add_func("/tpm-crb/migration/skipped", test_no_swtpm);
         return g_test_run();
     }

@@ -26,7 +26,7 @@
 #include "qemu/bswap.h"
 #include "qobject/qdict.h"
 #include "system/tpm_util.h"
-#include "tpm-util.h"
+#include "tpm-crb-util.h"
 
 #define CRB(reg) (TPM_CRB_ADDR_BASE + A_CRB_##reg)
 #define CRB_WINDOW (TPM_CRB_ADDR_BASE + A_CRB_DATA_BUFFER)
@@ -238,7 +238,7 @@ static void run_random(uint32_t window)
     g_test_message("seed %u (replay: TPM_CRB_RANDOM_SEED=%u), window %u, "
                    "%u s", seed, seed, window, seconds);
     g_assert_nonnull(dir);
-    g_assert_true(tpm_util_swtpm_start(dir, &pid, &addr, &err));
+    g_assert_true(tpm_crb_util_swtpm_start(dir, &pid, &addr, &err));
     g_assert_no_error(err);
     qts = qtest_initf("-M q35 -nodefaults "
                       "-chardev socket,id=chr,path=%s "
@@ -283,8 +283,8 @@ static void run_random(uint32_t window)
                    "for, %u QMP round trips", st.ops, st.starts,
                    st.completed, st.qmp);
     qtest_quit(qts);
-    tpm_util_swtpm_kill(pid);
-    tpm_util_rmdir(dir);
+    tpm_crb_util_swtpm_kill(pid);
+    tpm_crb_util_rmdir(dir);
 }
 
 static void test_random_full_window(void)
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    if (!tpm_util_swtpm_has_tpm2()) {
+    if (!tpm_crb_util_swtpm_has_tpm2()) {
         qtest_add_func("/tpm-crb/random/swtpm", test_skip_no_swtpm);
         return g_test_run();
     }

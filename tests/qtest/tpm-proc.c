@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "qapi/error.h"
+#include "qemu/units.h"
 #include "tpm-proc.h"
 
 /* Generous: the emulator may run under sanitizers or valgrind. */
@@ -144,7 +146,7 @@ void tpm_proc_connect(TPMProc *p, bool with_qmp)
     g_assert_cmpint(p->qtest_fd, >=, 0);
     if (with_qmp) {
         g_autofree char *greeting = NULL;
-        JsonObject *rsp;
+        QDict *rsp;
 
         p->qmp_fd = tpm_proc_connect_unix(p->qmp_path,
                                           TPM_PROC_CONNECT_TIMEOUT_MS);
@@ -153,8 +155,8 @@ void tpm_proc_connect(TPMProc *p, bool with_qmp)
         g_assert_nonnull(greeting);
         g_assert_nonnull(strstr(greeting, "\"QMP\""));
         rsp = tpm_proc_qmp(p, "{'execute': 'qmp_capabilities'}");
-        g_assert_true(json_object_has_member(rsp, "return"));
-        json_object_unref(rsp);
+        g_assert_true(qdict_haskey(rsp, "return"));
+        qobject_unref(rsp);
     }
 }
 
@@ -250,7 +252,7 @@ void tpm_proc_writel(TPMProc *p, uint64_t addr, uint32_t val)
     tpm_qtest_writel(p->qtest_fd, p->qtest_in, addr, val);
 }
 
-JsonObject *tpm_proc_qmp(TPMProc *p, const char *json)
+QDict *tpm_proc_qmp(TPMProc *p, const char *json)
 {
     g_autofree char *cmd = g_strdup_printf("%s\n", json);
 
@@ -260,19 +262,16 @@ JsonObject *tpm_proc_qmp(TPMProc *p, const char *json)
     tpm_proc_write_all(p->qmp_fd, cmd, strlen(cmd));
     for (;;) {
         g_autofree char *line = tpm_proc_read_line(p->qmp_fd, p->qmp_in);
-        g_autoptr(JsonParser) parser = json_parser_new();
-        g_autoptr(GError) err = NULL;
-        JsonObject *obj;
+        QDict *obj;
 
         g_assert_nonnull(line);
-        json_parser_load_from_data(parser, line, -1, &err);
-        g_assert_no_error(err);
-        g_assert_true(JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)));
-        obj = json_node_get_object(json_parser_get_root(parser));
-        if (json_object_has_member(obj, "event")) {
+        obj = qobject_to(QDict, qobject_from_json(line, &error_abort));
+        g_assert_nonnull(obj);
+        if (qdict_haskey(obj, "event")) {
+            qobject_unref(obj);
             continue;
         }
-        return json_object_ref(obj);
+        return obj;
     }
 }
 
@@ -321,10 +320,10 @@ char *tpm_proc_stderr(TPMProc *p)
 
 int tpm_proc_quit(TPMProc *p)
 {
-    JsonObject *rsp = tpm_proc_qmp(p, "{'execute': 'quit'}");
+    QDict *rsp = tpm_proc_qmp(p, "{'execute': 'quit'}");
 
-    g_assert_true(json_object_has_member(rsp, "return"));
-    json_object_unref(rsp);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
     if (!tpm_proc_wait(p, TPM_PROC_REPLY_TIMEOUT_MS)) {
         return -1;
     }

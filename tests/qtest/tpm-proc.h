@@ -12,7 +12,8 @@
 #define TESTS_TPM_PROC_H
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
+#include "qobject/qdict.h"
+#include "qobject/qjson.h"
 
 typedef struct TPMProc {
     GSubprocess *proc;
@@ -65,6 +66,6 @@ uint32_t tpm_proc_readl(TPMProc *p, uint64_t addr);
 void tpm_proc_writel(TPMProc *p, uint64_t addr, uint32_t val);
 
 /* One QMP command; returns the reply object (events skipped). */
-JsonObject *tpm_proc_qmp(TPMProc *p, const char *json);
+QDict *tpm_proc_qmp(TPMProc *p, const char *json);
 
 #endif /* TESTS_TPM_PROC_H */

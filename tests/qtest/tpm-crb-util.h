@@ -7,29 +7,12 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef TESTS_TPM_UTIL_H
-#define TESTS_TPM_UTIL_H
+#ifndef TESTS_TPM_CRB_UTIL_H
+#define TESTS_TPM_CRB_UTIL_H
 
 #include "libqtest.h"
 
-/* Unix socket addresses only, in the shape of QEMU's QAPI type. */
-typedef enum SocketAddressType {
-    SOCKET_ADDRESS_TYPE_UNIX = 1,
-} SocketAddressType;
-
-typedef struct UnixSocketAddress {
-    char *path;
-} UnixSocketAddress;
-
-typedef struct SocketAddress {
-    SocketAddressType type;
-    union {
-        UnixSocketAddress q_unix;
-    } u;
-} SocketAddress;
-
-void qapi_free_SocketAddress(SocketAddress *addr);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SocketAddress, qapi_free_SocketAddress)
+#include "qapi/qapi-types-sockets.h"
 
 typedef void (tx_func)(QTestState *s,
                        const unsigned char *req, size_t req_size,
@@ -39,34 +22,34 @@ typedef void (tx_func)(QTestState *s,
  * One-window CRB transfer at locality 0: write the command, set Start,
  * wait (bounded) for Start to clear, read rsp_size bytes of response.
  */
-void tpm_util_crb_transfer(QTestState *s,
+void tpm_crb_util_crb_transfer(QTestState *s,
                            const unsigned char *req, size_t req_size,
                            unsigned char *rsp, size_t rsp_size);
 
 /* TPM2_Startup(SU_CLEAR); asserts success. */
-void tpm_util_startup(QTestState *s, tx_func *tx);
+void tpm_crb_util_startup(QTestState *s, tx_func *tx);
 /* TPM2_PCR_Extend(PCR 10, SHA-256 "test\0..."); asserts success. */
-void tpm_util_pcrextend(QTestState *s, tx_func *tx);
+void tpm_crb_util_pcrextend(QTestState *s, tx_func *tx);
 /* TPM2_PCR_Read(SHA-256 PCR 10); compares all but pcrUpdateCounter. */
-void tpm_util_pcrread(QTestState *s, tx_func *tx,
+void tpm_crb_util_pcrread(QTestState *s, tx_func *tx,
                       const unsigned char *exp_resp, size_t exp_resp_size);
 
-bool tpm_util_swtpm_has_tpm2(void);
+bool tpm_crb_util_swtpm_has_tpm2(void);
 
 /*
  * swtpm socket --tpm2 --tpmstate dir=path --ctrl type=unixio,path=path/sock,
  * returning once the control socket accepts connections. The child is
- * not reaped automatically: tpm_util_swtpm_kill() or
- * tpm_util_swtpm_wait_exit() reap it.
+ * not reaped automatically: tpm_crb_util_swtpm_kill() or
+ * tpm_crb_util_swtpm_wait_exit() reap it.
  */
-gboolean tpm_util_swtpm_start(const char *path, GPid *pid,
+gboolean tpm_crb_util_swtpm_start(const char *path, GPid *pid,
                               SocketAddress **addr, GError **error);
 /* SIGKILL swtpm if it still runs, and reap it. */
-void tpm_util_swtpm_kill(GPid pid);
+void tpm_crb_util_swtpm_kill(GPid pid);
 /* Wait up to timeout_ms for swtpm to exit on its own; reaps it. */
-bool tpm_util_swtpm_wait_exit(GPid pid, int timeout_ms);
+bool tpm_crb_util_swtpm_wait_exit(GPid pid, int timeout_ms);
 
 /* Remove swtpm's state directory and what swtpm left in it. */
-void tpm_util_rmdir(const char *path);
+void tpm_crb_util_rmdir(const char *path);
 
-#endif /* TESTS_TPM_UTIL_H */
+#endif /* TESTS_TPM_CRB_UTIL_H */

@@ -17,26 +17,18 @@
 
 #include "hw/acpi/tpm.h"
 #include "libqtest.h"
-#include "tpm-util.h"
+#include "tpm-crb-util.h"
 
 /* The device completes on its main loop; give a slow (sanitised) one time. */
 #define TPM_UTIL_START_TIMEOUT_US (30 * G_USEC_PER_SEC)
 #define TPM_UTIL_SWTPM_START_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
-void qapi_free_SocketAddress(SocketAddress *addr)
-{
-    if (addr) {
-        g_free(addr->u.q_unix.path);
-        g_free(addr);
-    }
-}
-
-static uint32_t tpm_util_crb_readl(QTestState *s, uint64_t reg)
+static uint32_t tpm_crb_util_crb_readl(QTestState *s, uint64_t reg)
 {
     return qtest_readl(s, TPM_CRB_ADDR_BASE + reg);
 }
 
-void tpm_util_crb_transfer(QTestState *s,
+void tpm_crb_util_crb_transfer(QTestState *s,
                            const unsigned char *req, size_t req_size,
                            unsigned char *rsp, size_t rsp_size)
 {
@@ -45,10 +37,10 @@ void tpm_util_crb_transfer(QTestState *s,
     gint64 end_time;
 
     /* 32-bit reads: the CRB registers are 32 bits wide (PTP 6.5.3). */
-    caddr = tpm_util_crb_readl(s, A_CRB_CTRL_CMD_LADDR) |
-            (uint64_t)tpm_util_crb_readl(s, A_CRB_CTRL_CMD_HADDR) << 32;
-    raddr = tpm_util_crb_readl(s, A_CRB_CTRL_RSP_ADDR) |
-            (uint64_t)tpm_util_crb_readl(s, A_CRB_CTRL_RSP_ADDR + 4) << 32;
+    caddr = tpm_crb_util_crb_readl(s, A_CRB_CTRL_CMD_LADDR) |
+            (uint64_t)tpm_crb_util_crb_readl(s, A_CRB_CTRL_CMD_HADDR) << 32;
+    raddr = tpm_crb_util_crb_readl(s, A_CRB_CTRL_RSP_ADDR) |
+            (uint64_t)tpm_crb_util_crb_readl(s, A_CRB_CTRL_RSP_ADDR + 4) << 32;
 
     /* requestAccess for locality 0 */
     qtest_writeb(s, TPM_CRB_ADDR_BASE + A_CRB_LOC_CTRL, 1);
@@ -58,20 +50,20 @@ void tpm_util_crb_transfer(QTestState *s,
     qtest_writel(s, TPM_CRB_ADDR_BASE + A_CRB_CTRL_START, 1);
     end_time = g_get_monotonic_time() + TPM_UTIL_START_TIMEOUT_US;
     for (;;) {
-        start = tpm_util_crb_readl(s, A_CRB_CTRL_START);
+        start = tpm_crb_util_crb_readl(s, A_CRB_CTRL_START);
         if (!(start & 1) || g_get_monotonic_time() >= end_time) {
             break;
         }
         g_usleep(1000);
     }
     g_assert_cmpint(start & 1, ==, 0);
-    sts = tpm_util_crb_readl(s, A_CRB_CTRL_STS);
+    sts = tpm_crb_util_crb_readl(s, A_CRB_CTRL_STS);
     g_assert_cmpint(sts & 1, ==, 0);
 
     qtest_memread(s, raddr, rsp, rsp_size);
 }
 
-void tpm_util_startup(QTestState *s, tx_func *tx)
+void tpm_crb_util_startup(QTestState *s, tx_func *tx)
 {
     /* TPM2_Startup(TPM_SU_CLEAR) */
     static const unsigned char cmd[] = {
@@ -91,7 +83,7 @@ void tpm_util_startup(QTestState *s, tx_func *tx)
     g_assert_cmpmem(buffer, sizeof(exp), exp, sizeof(exp));
 }
 
-void tpm_util_pcrextend(QTestState *s, tx_func *tx)
+void tpm_crb_util_pcrextend(QTestState *s, tx_func *tx)
 {
     /* TPM2_PCR_Extend(PCR 10, password session, SHA-256 "test" || 0s) */
     static const unsigned char cmd[] = {
@@ -126,7 +118,7 @@ void tpm_util_pcrextend(QTestState *s, tx_func *tx)
     g_assert_cmpmem(buffer, sizeof(exp), exp, sizeof(exp));
 }
 
-void tpm_util_pcrread(QTestState *s, tx_func *tx,
+void tpm_crb_util_pcrread(QTestState *s, tx_func *tx,
                       const unsigned char *exp_resp, size_t exp_resp_size)
 {
     /* TPM2_PCR_Read(SHA-256: PCR 10) */
@@ -149,7 +141,7 @@ void tpm_util_pcrread(QTestState *s, tx_func *tx,
                     &exp_resp[14], exp_resp_size - 14);
 }
 
-bool tpm_util_swtpm_has_tpm2(void)
+bool tpm_crb_util_swtpm_has_tpm2(void)
 {
     const char *argv[] = { "swtpm", "socket", "--help", NULL };
     g_autofree char *out = NULL;
@@ -162,7 +154,7 @@ bool tpm_util_swtpm_has_tpm2(void)
     return out && strstr(out, "--tpm2");
 }
 
-static bool tpm_util_unix_connectable(const char *path)
+static bool tpm_crb_util_unix_connectable(const char *path)
 {
     struct sockaddr_un un = { .sun_family = AF_UNIX };
     int fd;
@@ -186,12 +178,12 @@ static bool tpm_util_unix_connectable(const char *path)
  * start and kill would otherwise leave swtpm running for ever, holding
  * the TAP pipe open so that meson waits for it.
  */
-static void tpm_util_swtpm_child_setup(gpointer opaque)
+static void tpm_crb_util_swtpm_child_setup(gpointer opaque)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }
 
-gboolean tpm_util_swtpm_start(const char *path, GPid *pid,
+gboolean tpm_crb_util_swtpm_start(const char *path, GPid *pid,
                               SocketAddress **addr, GError **error)
 {
     g_autofree char *tpmstate = g_strdup_printf("dir=%s", path);
@@ -212,12 +204,12 @@ gboolean tpm_util_swtpm_start(const char *path, GPid *pid,
     if (!g_spawn_async(NULL, (char **)argv, NULL,
                        G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                        G_SPAWN_STDOUT_TO_DEV_NULL,
-                       tpm_util_swtpm_child_setup, NULL, pid, error)) {
+                       tpm_crb_util_swtpm_child_setup, NULL, pid, error)) {
         return FALSE;
     }
 
     deadline = g_get_monotonic_time() + TPM_UTIL_SWTPM_START_TIMEOUT_US;
-    while (!tpm_util_unix_connectable(sock)) {
+    while (!tpm_crb_util_unix_connectable(sock)) {
         if (waitpid(*pid, &status, WNOHANG) == *pid) {
             g_set_error(error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
                         "swtpm exited at start-up (status 0x%x)", status);
@@ -227,7 +219,7 @@ gboolean tpm_util_swtpm_start(const char *path, GPid *pid,
         if (g_get_monotonic_time() > deadline) {
             g_set_error(error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
                         "swtpm did not listen on %s within 10 s", sock);
-            tpm_util_swtpm_kill(*pid);
+            tpm_crb_util_swtpm_kill(*pid);
             *pid = 0;
             return FALSE;
         }
@@ -240,7 +232,7 @@ gboolean tpm_util_swtpm_start(const char *path, GPid *pid,
     return TRUE;
 }
 
-void tpm_util_swtpm_kill(GPid pid)
+void tpm_crb_util_swtpm_kill(GPid pid)
 {
     if (pid <= 0) {
         return;
@@ -251,7 +243,7 @@ void tpm_util_swtpm_kill(GPid pid)
     g_spawn_close_pid(pid);
 }
 
-bool tpm_util_swtpm_wait_exit(GPid pid, int timeout_ms)
+bool tpm_crb_util_swtpm_wait_exit(GPid pid, int timeout_ms)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
 
@@ -266,7 +258,7 @@ bool tpm_util_swtpm_wait_exit(GPid pid, int timeout_ms)
     return false;
 }
 
-void tpm_util_rmdir(const char *path)
+void tpm_crb_util_rmdir(const char *path)
 {
     const char *name;
     GDir *dir = g_dir_open(path, 0, NULL);

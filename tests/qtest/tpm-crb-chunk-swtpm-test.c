@@ -15,7 +15,7 @@
 #include "libqtest.h"
 #include "qemu/bswap.h"
 #include "tpm-proc.h"
-#include "tpm-util.h"
+#include "tpm-crb-util.h"
 
 #define SHA256_LEN 32
 
@@ -32,7 +32,7 @@ static void test_state_start(TestState *t)
 
     t->dir = g_dir_make_tmp("tpm-crb-swtpm-test-XXXXXX", &err);
     g_assert_no_error(err);
-    g_assert_true(tpm_util_swtpm_start(t->dir, &t->pid, &t->addr, &err));
+    g_assert_true(tpm_crb_util_swtpm_start(t->dir, &t->pid, &t->addr, &err));
     g_assert_no_error(err);
 
     t->qts = qtest_initf("-M q35 "
@@ -47,9 +47,9 @@ static void test_state_stop(TestState *t)
     if (t->qts) {
         qtest_quit(t->qts);
     }
-    tpm_util_swtpm_kill(t->pid);
+    tpm_crb_util_swtpm_kill(t->pid);
     qapi_free_SocketAddress(t->addr);
-    tpm_util_rmdir(t->dir);
+    tpm_crb_util_rmdir(t->dir);
     g_free(t->dir);
 }
 
@@ -103,7 +103,7 @@ static void get_random(QTestState *qts)
     static const uint8_t zeros[16];
     uint8_t rsp[sizeof(head) + 16];
 
-    tpm_util_crb_transfer(qts, cmd, sizeof(cmd), rsp, sizeof(rsp));
+    tpm_crb_util_crb_transfer(qts, cmd, sizeof(cmd), rsp, sizeof(rsp));
     g_assert_cmpmem(rsp, sizeof(head), head, sizeof(head));
     g_assert_true(memcmp(rsp + sizeof(head), zeros, sizeof(zeros)) != 0);
 }
@@ -115,11 +115,11 @@ static void test_swtpm_commands(void)
 
     test_state_start(&t);
 
-    tpm_util_startup(t.qts, tpm_util_crb_transfer);
-    tpm_util_pcrextend(t.qts, tpm_util_crb_transfer);
+    tpm_crb_util_startup(t.qts, tpm_crb_util_crb_transfer);
+    tpm_crb_util_pcrextend(t.qts, tpm_crb_util_crb_transfer);
     expected_pcr10(digest);
     pcrread_response(rsp, sizeof(rsp), digest);
-    tpm_util_pcrread(t.qts, tpm_util_crb_transfer, rsp, sizeof(rsp));
+    tpm_crb_util_pcrread(t.qts, tpm_crb_util_crb_transfer, rsp, sizeof(rsp));
     get_random(t.qts);
 
     test_state_stop(&t);
@@ -134,11 +134,11 @@ static void test_swtpm_system_reset(void)
 
     test_state_start(&t);
 
-    tpm_util_startup(t.qts, tpm_util_crb_transfer);
-    tpm_util_pcrextend(t.qts, tpm_util_crb_transfer);
+    tpm_crb_util_startup(t.qts, tpm_crb_util_crb_transfer);
+    tpm_crb_util_pcrextend(t.qts, tpm_crb_util_crb_transfer);
     expected_pcr10(digest);
     pcrread_response(rsp, sizeof(rsp), digest);
-    tpm_util_pcrread(t.qts, tpm_util_crb_transfer, rsp, sizeof(rsp));
+    tpm_crb_util_pcrread(t.qts, tpm_crb_util_crb_transfer, rsp, sizeof(rsp));
 
     /*
      * The transfer left locality 0 assigned; the device reset clears it,
@@ -155,9 +155,9 @@ static void test_swtpm_system_reset(void)
     }
 
     /* Startup is accepted again, and the PCRs start from zero. */
-    tpm_util_startup(t.qts, tpm_util_crb_transfer);
+    tpm_crb_util_startup(t.qts, tpm_crb_util_crb_transfer);
     pcrread_response(rsp, sizeof(rsp), zeros);
-    tpm_util_pcrread(t.qts, tpm_util_crb_transfer, rsp, sizeof(rsp));
+    tpm_crb_util_pcrread(t.qts, tpm_crb_util_crb_transfer, rsp, sizeof(rsp));
     get_random(t.qts);
 
     test_state_stop(&t);
@@ -168,12 +168,12 @@ static void test_swtpm_quit(void)
     TestState t = { 0 };
 
     test_state_start(&t);
-    tpm_util_startup(t.qts, tpm_util_crb_transfer);
+    tpm_crb_util_startup(t.qts, tpm_crb_util_crb_transfer);
 
     qtest_quit(t.qts);
     t.qts = NULL;
     /* The backend sent CMD_SHUTDOWN: swtpm exits by itself. */
-    g_assert_true(tpm_util_swtpm_wait_exit(t.pid, 10000));
+    g_assert_true(tpm_crb_util_swtpm_wait_exit(t.pid, 10000));
     t.pid = 0;
 
     test_state_stop(&t);
@@ -207,7 +207,7 @@ static void test_plain_qtest_client(void)
     int fd;
 
     g_assert_no_error(err);
-    g_assert_true(tpm_util_swtpm_start(dir, &pid, &addr, &err));
+    g_assert_true(tpm_crb_util_swtpm_start(dir, &pid, &addr, &err));
     g_assert_no_error(err);
     chardev = g_strdup_printf("socket,id=chr,path=%s", addr->u.q_unix.path);
     qtest = g_strdup_printf("unix:%s,server=on,wait=off", qsock);
@@ -255,9 +255,9 @@ static void test_plain_qtest_client(void)
     g_assert_true(tpm_proc_wait(p, 30000));
     g_assert_cmpint(p->exit_status, ==, 0);
     tpm_proc_free(p);
-    tpm_util_swtpm_wait_exit(pid, 10000);
-    tpm_util_swtpm_kill(pid);
-    tpm_util_rmdir(dir);
+    tpm_crb_util_swtpm_wait_exit(pid, 10000);
+    tpm_crb_util_swtpm_kill(pid);
+    tpm_crb_util_rmdir(dir);
 }
 
 static void test_skip(void)
@@ -269,7 +269,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    if (!tpm_util_swtpm_has_tpm2()) {
+    if (!tpm_crb_util_swtpm_has_tpm2()) {
         g_test_add_func("/tpm-crb/swtpm", test_skip);
         return g_test_run();
     }

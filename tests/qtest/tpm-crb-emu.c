@@ -19,9 +19,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <swtpm/tpm_ioctl.h>
+#include "backends/tpm/tpm_ioctl.h"
 
-#include "tpm-emu.h"
+#include "tpm-crb-emu.h"
 
 /* TPM 1.2-style result codes that swtpm's control channel returns. */
 #define EMU_TPM_SUCCESS         0x00

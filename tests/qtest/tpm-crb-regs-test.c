@@ -15,12 +15,12 @@
 #include "qemu/osdep.h"
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <swtpm/tpm_ioctl.h>
+#include "backends/tpm/tpm_ioctl.h"
 
 #include "libqtest.h"
 #include "hw/acpi/tpm.h"
-#include "tpm-emu.h"
-#include "tpm-util.h"
+#include "tpm-crb-emu.h"
+#include "tpm-crb-util.h"
 #include "tpm-crb-chunk-util.h"
 
 #define WINDOW_MAX TPM_CRB_DATA_BUFFER_SIZE
@@ -205,7 +205,7 @@ static void test_transfer(void)
     /* The shared helper: one window, Start, wait, read. */
     tpm_emu_set_reply(emu, TPM_EMU_REPLY_FIXED);
     tpm_emu_set_response(emu, fixed_rsp, sizeof(fixed_rsp));
-    tpm_util_crb_transfer(s, startup_cmd, sizeof(startup_cmd),
+    tpm_crb_util_crb_transfer(s, startup_cmd, sizeof(startup_cmd),
                           rsp, sizeof(rsp));
     g_assert_cmpmem(rsp, sizeof(rsp), fixed_rsp, sizeof(fixed_rsp));
     g_assert_cmpuint(tpm_emu_command_count(emu) - base, ==, 1);
