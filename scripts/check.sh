@@ -1,32 +1,32 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# make check: QEMU's own TPM tests against the patched QEMU
-# (scripts/run-qemu-tests.sh), then this tree's suite on the lean host
-# (scripts/run-tests.sh), and one closing line over both:
+# make check: the TPM tests through QEMU's meson harness against the
+# patched QEMU (scripts/run-qemu-tests.sh: QEMU's own and the series'),
+# then the tools' tests (the reference driver and the tpm2-tools bridge,
+# build/tools), and one closing line over all of them:
 # "N passed, N failed, N skipped".
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
-# Usage: scripts/check.sh BUILD LEAN_BUILD
+# Usage: scripts/check.sh BUILD
 
 set -u
 
 build=${1:-build}
-lean=${2:-$build/lean}
 here=$(dirname "$0")
 logs=$build/src/qemu/build/meson-logs
+tools=$build/tools
 
 status=0
-rm -f "$logs/qemu-tpm.json" "$logs/qemu-acpi-tpm2-tis.json" \
-          "$logs/qemu-acpi-tpm12-tis.json"
+rm -f "$logs"/qemu-tpm.json "$logs"/qemu-acpi-*.json
 sh "$here/run-qemu-tests.sh" "$build" || status=1
-TEST_SUMMARY_PREFIX="lean host: " sh "$here/run-tests.sh" "$lean" || status=1
+meson test -C "$tools" --print-errorlogs || status=1
 
 # A log that is missing counts as a failure (test-summary.py).
 summary=$(python3 "$here/test-summary.py" --per-log \
           "$logs/qemu-tpm.json" "$logs/qemu-acpi-tpm2-tis.json" \
           "$logs/qemu-acpi-tpm12-tis.json" \
-          "$lean/meson-logs/testlog.json") || status=1
+          "$tools/meson-logs/testlog.json") || status=1
 echo "${TEST_SUMMARY_PREFIX:-}$summary"
 exit $status

@@ -7,17 +7,17 @@
 # bookworm-backports through the project's own apt configuration
 # (scripts/apt-project.sh); the machine's /etc/apt is not changed.
 #
-# Usage: scripts/install-deps.sh [build|check|run|bench|fuzz|series]
+# Usage: scripts/install-deps.sh [build|check|run|series]
 
 set -e
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 purpose=${1:-check}
 
-# QEMU 10.2.2 (x86_64-softmmu, TCG, KVM, TPM) and the lean host.
+# QEMU 10.2.2 (x86_64-softmmu, TCG, KVM, TPM) and the tools.
 pkgs="make gcc pkg-config python3 python3-venv ninja-build git xz-utils
       dpkg-dev ccache flex bison libglib2.0-dev libpixman-1-dev libfdt-dev
-      zlib1g-dev libjson-glib-dev swtpm-dev"
+      zlib1g-dev"
 # What the binary and the tests run with: firmware (seabios, ipxe-qemu,
 # qemu-system-data through qemu-system-x86, which is also Debian's QEMU
 # 7.2 peer), swtpm and tpm2-tools.
@@ -25,9 +25,7 @@ run="swtpm swtpm-tools libtpms-dev tpm2-tools libtss2-tcti-cmd0 seabios
      ipxe-qemu qemu-system-x86"
 case "$purpose" in
 build) pkgs="$pkgs seabios ipxe-qemu qemu-system-x86" ;;
-check|run) pkgs="$pkgs $run valgrind" ;;
-bench) pkgs="$pkgs $run valgrind gnuplot-nox" ;;
-fuzz) pkgs="$pkgs $run clang libfuzzer-14-dev libclang-rt-14-dev" ;;
+check|run) pkgs="$pkgs $run" ;;
 series) pkgs="$pkgs $run python3-sphinx python3-sphinx-rtd-theme" ;;
 *)
     echo "install-deps: unknown purpose '$purpose'" >&2

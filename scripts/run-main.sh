@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The main job (make run): a real tpm2-tools session through the tpm-crb
-# device's chunked interface.
+# device's chunked interface, in the patched QEMU 10.2.2.
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
@@ -13,15 +13,17 @@
 # capabilities), prints what crossed the interface, a verdict, and stops
 # everything it started.
 #
-# Usage: scripts/run-main.sh [BUILDDIR]   (TPM_CRB_RUN_WINDOW=N to change
-# the window, default 64 bytes)
+# Usage: scripts/run-main.sh [TOOLS_BUILDDIR [QEMU]]   (the tools' build
+# folder, default build/tools, and the patched QEMU, default
+# build/qemu-system-x86_64; TPM_CRB_RUN_WINDOW=N to change the window,
+# default 64 bytes)
 
 set -u
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
-builddir=$(cd "${1:-build}" && pwd) || exit 1
+builddir=$(cd "${1:-build/tools}" && pwd) || exit 1
 bridge=$builddir/contrib/tpm-crb-bridge
-emulator=$builddir/qemu-system-x86_64
+emulator=${2:-build/qemu-system-x86_64}
 window=${TPM_CRB_RUN_WINDOW:-64}
 
 for f in "$bridge" "$emulator"; do

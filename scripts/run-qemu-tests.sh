@@ -1,13 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# QEMU's own tests that cover the TPM devices, run through QEMU's meson
-# harness against the patched binary: tpm-crb-test, tpm-crb-swtpm-test,
-# tpm-crb-abi-test (added by the series),
-# tpm-tis-test, tpm-tis-swtpm-test, device-introspect-test, qom-test,
-# the TPM cases of bios-tables-test (ACPI tables of a q35 machine with a
-# TPM, compared with QEMU's expected tables), and the unit test
-# test-vmstate.
+# The TPM tests, run through QEMU's meson harness against the patched
+# binary: QEMU's own (tpm-crb-test, tpm-crb-swtpm-test, tpm-tis-test,
+# tpm-tis-swtpm-test, device-introspect-test, qom-test, the TPM cases of
+# bios-tables-test, the unit test test-vmstate) and the ones the series
+# adds (tpm-crb-abi-test and the chunking tests, tpm-crb-*-test).
+#
+# tests/qtest/tpm-crb-fault-test.c (swtpm killed, stalled, its sockets
+# closed mid-command) is not run: QEMU 10.2.2's emulator backend has no
+# timeouts, so the first case hangs; it returns with the backend work of
+# the robustness issue.
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
@@ -20,9 +23,12 @@ set -u
 build=${1:-build}
 qb=$(cd "$build/src/qemu/build" && pwd) || exit 1
 meson=$qb/pyvenv/bin/meson
-tests="tpm-crb-test tpm-crb-swtpm-test tpm-crb-abi-test tpm-tis-test
-       tpm-tis-swtpm-test
-       device-introspect-test qom-test"
+# QEMU's own, then the series' (tpm-crb-abi-test and the chunking tests)
+tests="tpm-crb-test tpm-crb-swtpm-test tpm-tis-test tpm-tis-swtpm-test
+       device-introspect-test qom-test
+       tpm-crb-abi-test tpm-crb-regs-test tpm-crb-chunk-test
+       tpm-crb-chunk-swtpm-test tpm-crb-diff-test tpm-crb-random-test
+       tpm-crb-memory-test tpm-crb-migration-test"
 # One case per run: GLib prints a TAP plan per -p.
 acpi_cases="tpm2-tis tpm12-tis"
 
@@ -48,6 +54,9 @@ if ! ninja -C "$qb" $targets tests/qtest/bios-tables-test \
     echo "qemu-tests: build failed" >&2
     exit 1
 fi
+
+echo "qemu-tests: tpm-crb-fault-test is not run: QEMU 10.2.2's emulator" \
+     "backend has no timeouts and hangs at its first case (robustness work)"
 
 status=0
 # shellcheck disable=SC2086

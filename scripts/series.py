@@ -38,17 +38,18 @@ def die(msg):
 def read_series():
     entries = []
     with open(os.path.join(PATCHES, 'series')) as f:
-        for n, line in enumerate(f, 1):
-            words = line.split('#', 1)[0].split()
-            if not words:
-                continue
-            patch, files = words[0], words[1:]
-            if not os.path.isfile(os.path.join(PATCHES, patch)):
-                die('patches/series:%d: no such patch %s' % (n, patch))
-            for path in files:
-                if not os.path.isfile(os.path.join(SRC, path)):
-                    die('patches/series:%d: no such tree file %s' % (n, path))
-            entries.append((patch, files))
+        text = f.read().replace('\\\n', ' ')
+    for n, line in enumerate(text.splitlines(), 1):
+        words = line.split('#', 1)[0].split()
+        if not words:
+            continue
+        patch, files = words[0], words[1:]
+        if not os.path.isfile(os.path.join(PATCHES, patch)):
+            die('patches/series:%d: no such patch %s' % (n, patch))
+        for path in files:
+            if not os.path.isfile(os.path.join(SRC, path)):
+                die('patches/series:%d: no such tree file %s' % (n, path))
+        entries.append((patch, files))
     return entries
 
 

@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "exec/hwaddr.h"
 #include "qemu/bswap.h"
 #include "hw/acpi/tpm.h"
 #include "tpm-crb-driver.h"
@@ -466,7 +467,8 @@ bool tpm_crb_driver_transmit(TpmCrbDriver *drv,
         error_setg(errp, "tpm-crb driver: transmit before probe");
         return false;
     }
-    if (cmd_len < TPM_CRB_HDR_SIZE || ldl_be_p(cmd + 2) != cmd_len) {
+    if (cmd_len < TPM_CRB_HDR_SIZE ||
+        ldl_be_p(cmd + 2) != (uint32_t)cmd_len) {
         error_setg(errp, "tpm-crb driver: command header declares %" PRIu32
                    " bytes but %zu were given",
                    cmd_len >= 6 ? ldl_be_p(cmd + 2) : 0, cmd_len);

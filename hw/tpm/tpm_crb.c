@@ -32,7 +32,6 @@
 #include "system/xen.h"
 #include "tpm_prop.h"
 #include "tpm_ppi.h"
-#include "tpm_crb_internal.h"
 #include "trace.h"
 #include "qom/object.h"
 
@@ -1005,26 +1004,6 @@ static void tpm_crb_class_init(ObjectClass *klass, const void *data)
     tc->request_completed = tpm_crb_request_completed;
 
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
-}
-
-/* Test-only view of the transfer state (tpm_crb_internal.h). */
-void tpm_crb_debug_state(DeviceState *dev, TPMCRBDebugState *st)
-{
-    CRBState *s = CRB(dev);
-
-    QEMU_BUILD_BUG_ON((int)CRB_PHASE_DRAINED !=
-                      (int)TPM_CRB_DEBUG_PHASE_DRAINED);
-    *st = (TPMCRBDebugState) {
-        .phase = s->phase,
-        .command_len = s->command_buffer->len,
-        .response_len = s->response_buffer->len,
-        .response_offset = s->response_offset,
-        .buffer_size = s->be_buffer_size,
-        .window_size = s->data_buffer_size,
-        .chunking = s->chunking,
-        .ctrl_start = s->regs[R_CRB_CTRL_START],
-        .ctrl_sts = s->regs[R_CRB_CTRL_STS],
-    };
 }
 
 static const TypeInfo tpm_crb_info = {

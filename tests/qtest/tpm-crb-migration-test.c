@@ -957,7 +957,8 @@ static void test_machine_11_0(void)
     /* -only-migratable refuses to start at all. */
     {
         g_autoptr(GError) gerr = NULL;
-        g_autofree char *tpm_dir = g_dir_make_tmp("tpm-crb-mig-XXXXXX", &gerr);
+        g_autofree char *tpm_dir = g_dir_make_tmp("tpm-crb-mig-XXXXXX",
+                                                  &gerr);
         g_autofree char *chardev = NULL;
         SocketAddress *addr = NULL;
         GPid pid;
