@@ -58,6 +58,12 @@ fi
 echo "qemu-tests: tpm-crb-fault-test is not run: QEMU 10.2.2's emulator" \
      "backend has no timeouts and hangs at its first case (robustness work)"
 
+# The differential test compares with the stock peer (make stock).
+if [ -x "$build/stock/qemu-system-x86_64" ]; then
+    TPM_CRB_STOCK_QEMU=$(cd "$build/stock" && pwd)/qemu-system-x86_64
+    export TPM_CRB_STOCK_QEMU
+fi
+
 status=0
 # shellcheck disable=SC2086
 (cd "$qb" && "$meson" test --no-rebuild --print-errorlogs \

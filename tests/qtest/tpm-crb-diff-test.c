@@ -1,8 +1,10 @@
 /*
- * qtest: differential test of tpm-crb without chunking against Debian's
- * QEMU 7.2. Both drive their own fresh swtpm of the same version; the
- * register reads and the TPM transcripts must be identical bytes, the
- * random bytes of TPM2_GetRandom aside.
+ * qtest: differential test of tpm-crb without chunking against stock
+ * QEMU: the same base without the series (QEMU 10.2.2, TPM_CRB_STOCK_QEMU,
+ * on pc-q35-10.2, both with the qtest accelerator) and Debian's QEMU 7.2
+ * (-accel tcg -S: it has no qtest accelerator). Each drives its own fresh
+ * swtpm of the same version; the register reads and the TPM transcripts
+ * must be identical bytes, the random bytes of TPM2_GetRandom aside.
  *
  * Copyright (c) 2026 The tpm-crb-chunk authors
  *
@@ -134,8 +136,15 @@ static void run_cmd(TPMProc *p, GString *t, const Cmd *c)
     dump_regs(p, t, c->name);
 }
 
+typedef struct Peer {
+    const char *machine;
+    const char *devopts;
+    /* QEMU 7.2: no qtest accelerator, a stopped TCG instead */
+    bool tcg_stopped;
+} Peer;
+
 /* Run the whole script on binary and return the transcript. */
-static char *transcript(const char *binary, bool peer)
+static char *transcript(const char *binary, const Peer *peer)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *dir = g_dir_make_tmp("tpm-crb-diff-XXXXXX", &err);
@@ -152,21 +161,17 @@ static char *transcript(const char *binary, bool peer)
     chardev = g_strdup_printf("socket,id=chr,path=%s", addr->u.q_unix.path);
 
     {
+        g_autofree char *device = g_strdup_printf("tpm-crb,tpmdev=tpm0%s",
+                                                  peer->devopts);
         /* 7.2 has no qtest accelerator; -S keeps its firmware away. */
-        const char *peer_args[] = {
-            "-M", "q35", "-accel", "tcg", "-S", "-nodefaults",
-            "-display", "none", "-chardev", chardev,
-            "-tpmdev", "emulator,id=tpm0,chardev=chr",
-            "-device", "tpm-crb,tpmdev=tpm0", NULL
-        };
-        const char *our_args[] = {
-            "-M", "q35", "-nodefaults", "-display", "none",
-            "-chardev", chardev,
-            "-tpmdev", "emulator,id=tpm0,chardev=chr",
-            "-device", "tpm-crb,tpmdev=tpm0,cap-chunk=off", NULL
+        const char *args[] = {
+            "-M", peer->machine, "-nodefaults", "-display", "none",
+            "-chardev", chardev, "-tpmdev", "emulator,id=tpm0,chardev=chr",
+            "-device", device,
+            peer->tcg_stopped ? "-accel" : NULL, "tcg", "-S", NULL
         };
 
-        p = tpm_proc_spawn(binary, peer ? peer_args : our_args, true);
+        p = tpm_proc_spawn(binary, args, true);
     }
     tpm_proc_connect(p, true);
 
@@ -191,25 +196,51 @@ static char *transcript(const char *binary, bool peer)
     return g_string_free(t, FALSE);
 }
 
-static void test_diff(void)
+/* Chunking off by the machine type (compat) or by the property. */
+static const Peer ours_10_2 = { "pc-q35-10.2", "", false };
+static const Peer ours_off = { "q35", ",cap-chunk=off", false };
+static const Peer stock = { "pc-q35-10.2", "", false };
+static const Peer qemu_7_2 = { "q35", "", true };
+
+static void diff(const Peer *mine, const char *peer_binary,
+                 const Peer *peer, const char *peer_name)
 {
-    g_autofree char *ours = transcript(g_getenv("QTEST_QEMU_BINARY"), false);
-    g_autofree char *peer = transcript(PEER_QEMU, true);
+    g_autofree char *ours = transcript(g_getenv("QTEST_QEMU_BINARY"), mine);
+    g_autofree char *theirs = transcript(peer_binary, peer);
 
     if (g_test_verbose()) {
         g_test_message("transcript:\n%s", ours);
     }
-    if (!g_str_equal(ours, peer)) {
+    if (!g_str_equal(ours, theirs)) {
         g_test_message("ours:\n%s", ours);
-        g_test_message("QEMU 7.2:\n%s", peer);
+        g_test_message("%s:\n%s", peer_name, theirs);
         g_test_fail();
     }
 }
 
-/* The values the SPEC quotes from QEMU 7.2, checked on our side too. */
+static void test_diff_7_2(void)
+{
+    diff(&ours_off, PEER_QEMU, &qemu_7_2, "QEMU 7.2");
+}
+
+static void test_diff_stock(gconstpointer opaque)
+{
+    const Peer *mine = opaque;
+    const char *binary = g_getenv("TPM_CRB_STOCK_QEMU");
+
+    if (!binary || !g_file_test(binary, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("TPM_CRB_STOCK_QEMU does not name a stock QEMU 10.2.2 "
+                    "(make stock builds it)");
+        return;
+    }
+    diff(mine, binary, &stock, "stock QEMU 10.2.2");
+}
+
+/* The values the SPEC quotes from stock QEMU, checked on our side too. */
 static void test_reference_values(void)
 {
-    g_autofree char *ours = transcript(g_getenv("QTEST_QEMU_BINARY"), false);
+    g_autofree char *ours = transcript(g_getenv("QTEST_QEMU_BINARY"),
+                                       &ours_10_2);
 
     g_assert_nonnull(strstr(ours, "[reset] LOC_STATE="));
     g_assert_nonnull(strstr(ours, " INTF_ID=0x00025811 INTF_ID2=0x00001014"));
@@ -234,8 +265,12 @@ int main(int argc, char **argv)
         return g_test_run();
     }
     g_test_add_func("/tpm-crb/diff/reference-values", test_reference_values);
+    g_test_add_data_func("/tpm-crb/diff/stock-10.2.2/pc-q35-10.2",
+                         &ours_10_2, test_diff_stock);
+    g_test_add_data_func("/tpm-crb/diff/stock-10.2.2/cap-chunk-off",
+                         &ours_off, test_diff_stock);
     if (g_file_test(PEER_QEMU, G_FILE_TEST_IS_EXECUTABLE)) {
-        g_test_add_func("/tpm-crb/diff/qemu-7.2", test_diff);
+        g_test_add_func("/tpm-crb/diff/qemu-7.2", test_diff_7_2);
     } else {
         g_test_add_data_func("/tpm-crb/diff/qemu-7.2",
                              PEER_QEMU " is not installed", test_skip);
