@@ -19,13 +19,14 @@ logs=$build/src/qemu/build/meson-logs
 tools=$build/tools
 
 status=0
-rm -f "$logs"/qemu-tpm.json "$logs"/qemu-acpi-*.json
+rm -f "$logs"/qemu-tpm*.json "$logs"/qemu-acpi-*.json
 sh "$here/run-qemu-tests.sh" "$build" || status=1
 meson test -C "$tools" --print-errorlogs || status=1
 
 # A log that is missing counts as a failure (test-summary.py).
 summary=$(python3 "$here/test-summary.py" --per-log \
-          "$logs/qemu-tpm.json" "$logs/qemu-acpi-tpm2-tis.json" \
+          "$logs/qemu-tpm.json" "$logs/qemu-tpm-stock.json" \
+          "$logs/qemu-acpi-tpm2-tis.json" \
           "$logs/qemu-acpi-tpm12-tis.json" \
           "$tools/meson-logs/testlog.json") || status=1
 echo "${TEST_SUMMARY_PREFIX:-}$summary"

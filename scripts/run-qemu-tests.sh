@@ -15,8 +15,8 @@
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
 # Usage: scripts/run-qemu-tests.sh [BUILD]
-# Logs: BUILD/src/qemu/build/meson-logs/qemu-tpm.json and
-# qemu-acpi-{tpm2-tis,tpm12-tis}.json
+# Logs: BUILD/src/qemu/build/meson-logs/qemu-tpm.json,
+# qemu-tpm-stock.json and qemu-acpi-{tpm2-tis,tpm12-tis}.json
 
 set -u
 
@@ -89,6 +89,20 @@ without_kvm() {
     fi
     "$@"
 }
+# The same device tests against the stock peer: every register and
+# access rule must hold there too, and what needs the series' properties
+# or chunking skips with its reason (QTEST_QEMU_PEER).
+if [ -n "${TPM_CRB_STOCK_QEMU:-}" ]; then
+    (cd "$qb" && "$meson" test --no-rebuild --print-errorlogs \
+        --logbase qemu-tpm-stock \
+        --wrapper "env QTEST_QEMU_BINARY=$TPM_CRB_STOCK_QEMU QTEST_QEMU_PEER=1" \
+        qtest-x86_64/tpm-crb-test qtest-x86_64/tpm-crb-swtpm-test \
+        qtest-x86_64/tpm-crb-regs-test qtest-x86_64/tpm-crb-chunk-test) ||
+        status=1
+    # meson names a log after its wrapper too
+    mv "$qb/meson-logs/qemu-tpm-stock-env.json" \
+       "$qb/meson-logs/qemu-tpm-stock.json"
+fi
 for c in $acpi_cases; do
     (cd "$qb" && without_kvm "$meson" test --no-rebuild --print-errorlogs \
         --logbase "qemu-acpi-$c" qtest-x86_64/bios-tables-test \

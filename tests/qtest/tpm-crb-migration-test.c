@@ -199,10 +199,17 @@ static void assert_runstate(VM *vm, const char *want)
 /* Migrate src to a new destination over a unix socket. */
 static VM *migrate_to_new(VM *src, const char *devopts, TPMEmu *emu)
 {
-    g_autofree char *uri = g_strdup_printf("unix:%s/mig.sock", src->p->dir);
+    g_autofree char *path = g_strdup_printf("%s/mig.sock", src->p->dir);
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
     const char *extra[] = { "-incoming", uri, NULL };
     VM *dst = vm_start("q35", devopts, extra, emu);
+    gint64 deadline = g_get_monotonic_time() + MIGRATION_TIMEOUT_US;
 
+    /* QEMU listens there only once the machine is up. */
+    while (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(5 * 1000);
+    }
     vm_migrate(src, uri);
     assert_status(src, "completed");
     assert_status(dst, "completed");
