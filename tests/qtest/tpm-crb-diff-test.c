@@ -209,11 +209,11 @@ static void diff(const Peer *mine, const char *peer_binary,
     g_autofree char *theirs = transcript(peer_binary, peer);
 
     if (g_test_verbose()) {
-        g_test_message("transcript:\n%s", ours);
+        g_test_message("transcript: %s", ours);
     }
     if (!g_str_equal(ours, theirs)) {
-        g_test_message("ours:\n%s", ours);
-        g_test_message("%s:\n%s", peer_name, theirs);
+        g_test_message("ours: %s", ours);
+        g_test_message("%s: %s", peer_name, theirs);
         g_test_fail();
     }
 }

@@ -15,6 +15,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
 #include "qemu/units.h"
 #include <sys/socket.h>
 
@@ -44,12 +45,15 @@ static long vm_rss_kb(GSubprocess *proc)
     g_autofree char *path = g_strdup_printf("/proc/%s/status",
                                             g_subprocess_get_identifier(proc));
     g_autofree char *text = NULL;
-    const char *line;
+    const char *line, *end;
+    long kib;
 
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     line = strstr(text, "\nVmRSS:");
     g_assert_nonnull(line);
-    return strtol(line + strlen("\nVmRSS:"), NULL, 10);
+    g_assert_cmpint(qemu_strtol(line + strlen("\nVmRSS:"), &end, 10,
+                                &kib), ==, 0);
+    return kib;
 }
 
 /* The next write of the hostile pattern, as a qtest line. */
@@ -120,7 +124,7 @@ static void run_writes(TPMProc *p, unsigned long *n, unsigned long total)
 static void test_memory_bounded(void)
 {
     const char *env = g_getenv("TPM_CRB_MEMORY_WRITES");
-    unsigned long writes = env ? strtoul(env, NULL, 0) : 1000000;
+    unsigned long writes = 1000000;
     FakeSwtpm *fake = fake_swtpm_new(fake_swtpm_default_caps());
     g_autofree char *chardev = g_strdup_printf("socket,id=chr,path=%s",
                                                fake_swtpm_path(fake));
@@ -138,6 +142,9 @@ static void test_memory_bounded(void)
     TPMProc *p;
 
     g_assert_nonnull(bin);
+    if (env) {
+        g_assert_cmpint(qemu_strtoul(env, NULL, 0, &writes), ==, 0);
+    }
     if (g_getenv("VALGRIND_QEMU_REAL")) {
         g_test_skip("under valgrind the emulator's RSS is valgrind's, and a "
                     "million writes take too long");

@@ -100,7 +100,7 @@ static void test_intf_id_chunk(void)
         uint32_t b;
         const char *props;
         uint32_t intf_id;
-    } cases[] = {
+    } table[] = {
         { 4096, NULL, 0x00025C11 },
         { 8192, NULL, 0x00025C11 },
         { 4096, ",cap-chunk=off", 0x00025811 },
@@ -114,13 +114,13 @@ static void test_intf_id_chunk(void)
     if (skip_in_peer_mode("cap-chunk")) {
         return;
     }
-    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autoptr(TPMEmu) emu = emu_new(cases[i].b);
-        QTestState *s = vm_start(emu, cases[i].props);
+    for (i = 0; i < G_N_ELEMENTS(table); i++) {
+        g_autoptr(TPMEmu) emu = emu_new(table[i].b);
+        QTestState *s = vm_start(emu, table[i].props);
 
-        g_test_message("B %u props '%s'", cases[i].b,
-                       cases[i].props ? cases[i].props : "");
-        g_assert_cmphex(crb_readl(s, A_CRB_INTF_ID), ==, cases[i].intf_id);
+        g_test_message("B %u props %s", table[i].b,
+                       table[i].props ? table[i].props : "");
+        g_assert_cmphex(crb_readl(s, A_CRB_INTF_ID), ==, table[i].intf_id);
         qtest_quit(s);
     }
 }
