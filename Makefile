@@ -31,7 +31,8 @@ stock: deps-build
 # contrib/ and its tests, against the patched tree.
 tools: qemu
 	@[ -f $(BUILD)/tools/build.ninja ] || \
-		./configure --builddir=$(BUILD)/tools --qemu=$(BUILD)/src/qemu
+		./configure --builddir=$(BUILD)/tools --qemu=$(BUILD)/src/qemu \
+			--stock=$(BUILD)/stock/qemu-system-x86_64
 	$(NINJA) -C $(BUILD)/tools
 
 series: qemu
