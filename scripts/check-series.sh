@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # make check-series: what a reviewer runs first on the series.
-#   1. every prefix of the series builds (qemu-system-x86_64), in a
-#      worktree of its own;
+#   1. every prefix of the series builds (qemu-system-x86_64 and the TPM
+#      qtests it has), in a worktree of its own;
 #   2. QEMU's scripts/checkpatch.pl --no-signoff passes on every patch
 #      of build/series (the sender adds a Signed-off-by);
 #   3. QEMU's documentation builds with the series (sphinx).
@@ -45,8 +45,15 @@ for rev in $(git -C "$repo" rev-list --reverse base..HEAD); do
             exit 1
         }
     fi
-    if ninja -C "$tree/build" qemu-system-x86_64 > "$tree/build/ninja.log" \
-            2>&1; then
+    # The binary, and the TPM tests that this prefix has (build.ninja
+    # regenerated first: the list is this prefix's).
+    ninja -C "$tree/build" build.ninja > /dev/null 2>&1
+    tests=$(ninja -C "$tree/build" -t targets all 2>/dev/null |
+            sed -n 's|^\(tests/qtest/tpm-[a-z0-9-]*-test\): .*|\1|p' |
+            sort -u)
+    # shellcheck disable=SC2086
+    if ninja -C "$tree/build" qemu-system-x86_64 $tests \
+            > "$tree/build/ninja.log" 2>&1; then
         log "builds: $subject"
     else
         grep -E 'error|FAILED' "$tree/build/ninja.log" | head -n 20
