@@ -48,8 +48,9 @@ typedef struct VM {
  * ("" or ",prop=value...") and extra arguments (NULL-terminated). With
  * emu, the TPM is that fake instead of a fresh swtpm.
  */
-static VM *vm_start(const char *machine, const char *devopts,
-                    const char *const *extra, TPMEmu *emu)
+static VM *vm_start_with(const char *binary, const char *machine,
+                         const char *devopts, const char *const *extra,
+                         TPMEmu *emu)
 {
     g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err = NULL;
@@ -81,10 +82,15 @@ static VM *vm_start(const char *machine, const char *devopts,
         g_ptr_array_add(args, g_strdup(*extra));
     }
     g_ptr_array_add(args, NULL);
-    vm->p = tpm_proc_spawn(qemu_binary(), (const char *const *)args->pdata,
-                           true);
+    vm->p = tpm_proc_spawn(binary, (const char *const *)args->pdata, true);
     tpm_proc_connect(vm->p, true);
     return vm;
+}
+
+static VM *vm_start(const char *machine, const char *devopts,
+                    const char *const *extra, TPMEmu *emu)
+{
+    return vm_start_with(qemu_binary(), machine, devopts, extra, emu);
 }
 
 static void vm_stop(VM *vm)
@@ -1334,6 +1340,140 @@ static void test_truncation(void)
     saved_source_finish(&s, true);
 }
 
+/*
+ * Across versions (SPEC §5): stock QEMU 10.2.2 (TPM_CRB_STOCK_QEMU) and
+ * this one, both directions, and Debian's QEMU 7.2 to this one, each side
+ * with its own swtpm whose state travels in the stream. After the move
+ * PCR 10 holds both sides' extends, the transient key made on the source
+ * is loaded, and the next command works.
+ */
+typedef struct CrossCase {
+    const char *machine;
+    bool to_patched;        /* from the peer to this QEMU, or back */
+    bool via_file;          /* a file: stream, or live over unix: */
+    bool qemu_7_2;          /* the peer is /usr/bin's QEMU 7.2 */
+} CrossCase;
+
+#define QEMU_7_2 "/usr/bin/qemu-system-x86_64"
+
+static const CrossCase cross_cases[] = {
+    { "pc-q35-10.2", true, false, false },
+    { "pc-q35-10.2", false, false, false },
+    { "pc-q35-10.2", true, true, false },
+    { "pc-q35-10.2", false, true, false },
+    { "pc-i440fx-10.2", true, false, false },
+    { "pc-i440fx-10.2", false, false, false },
+    { "pc-i440fx-10.2", true, true, false },
+    { "pc-i440fx-10.2", false, true, false },
+    { "pc-q35-7.2", true, false, true },
+};
+
+/* PCR 10 after extending old (its 62-byte read response) with fill. */
+static void pcr10_extended(const GByteArray *old, uint8_t fill,
+                           uint8_t out[32])
+{
+    g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
+    uint8_t data[32];
+    gsize len = 32;
+
+    g_assert_cmpuint(old->len, ==, 62);
+    memset(data, fill, sizeof(data));
+    g_checksum_update(sha, old->data + 30, 32);
+    g_checksum_update(sha, data, sizeof(data));
+    g_checksum_get_digest(sha, out, &len);
+}
+
+static void test_cross_version(gconstpointer opaque)
+{
+    const CrossCase *c = opaque;
+    const char *peer = c->qemu_7_2 ? QEMU_7_2 : g_getenv("TPM_CRB_STOCK_QEMU");
+    /* QEMU 7.2 has no qtest accelerator: a stopped TCG on both sides. */
+    const char *tcg[] = { "-accel", "tcg", "-S", NULL };
+    const char *const *accel = c->qemu_7_2 ? tcg : NULL;
+    g_autoptr(GByteArray) extend1 = cmd_pcr_extend(0x11);
+    g_autoptr(GByteArray) extend2 = cmd_pcr_extend(0x22);
+    g_autoptr(GByteArray) pcr = cmd_pcr10_read();
+    g_autoptr(GByteArray) create = cmd_create_primary();
+    g_autoptr(GByteArray) r = NULL, before = NULL, after = NULL;
+    g_autoptr(GByteArray) read_pub = NULL, r_pub = NULL, r_create = NULL;
+    g_autofree char *path = NULL, *uri = NULL;
+    const char *src_bin, *dst_bin;
+    uint8_t want[32];
+    VM *src, *dst;
+
+    if (!peer || !g_file_test(peer, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip(c->qemu_7_2 ? QEMU_7_2 " (Debian's QEMU 7.2) is not "
+                    "installed" : "TPM_CRB_STOCK_QEMU does not name a stock "
+                    "QEMU 10.2.2 (make stock builds it)");
+        return;
+    }
+    src_bin = c->to_patched ? peer : qemu_binary();
+    dst_bin = c->to_patched ? qemu_binary() : peer;
+
+    src = vm_start_with(src_bin, c->machine, "", accel, NULL);
+    tpm_startup(src, TPM_CRB_DATA_BUFFER_SIZE);
+    r = transfer(src, extend1, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r);
+    before = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(before);
+    r_create = transfer(src, create, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_create);
+    read_pub = cmd_read_public(be32(r_create->data + 10));
+
+    path = g_strdup_printf("%s/%s", src->p->dir,
+                           c->via_file ? "cross.mig" : "cross.sock");
+    uri = g_strdup_printf("%s:%s", c->via_file ? "file" : "unix", path);
+    if (c->via_file) {
+        vm_migrate(src, uri);
+        assert_status(src, "completed");
+    }
+    {
+        const char *extra[] = {
+            "-incoming", uri, accel ? "-accel" : NULL, "tcg", "-S", NULL
+        };
+
+        dst = vm_start_with(dst_bin, c->machine, "", extra, NULL);
+    }
+    if (!c->via_file) {
+        gint64 deadline = g_get_monotonic_time() + MIGRATION_TIMEOUT_US;
+
+        while (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            g_usleep(5 * 1000);
+        }
+        vm_migrate(src, uri);
+        assert_status(src, "completed");
+    }
+    assert_status(dst, "completed");
+    if (accel) {
+        /* -S: the guest stays stopped (QEMU 10.2 says prelaunch) */
+        g_autofree char *state = vm_runstate(dst);
+
+        g_assert_true(!strcmp(state, "prelaunch") ||
+                      !strcmp(state, "paused"));
+    } else {
+        assert_runstate(dst, "running");
+    }
+
+    /* The source's extend, its key, then one more extend on this side */
+    after = transfer(dst, pcr, TPM_CRB_DATA_BUFFER_SIZE);
+    g_assert_cmpmem(after->data, after->len, before->data, before->len);
+    r_pub = transfer(dst, read_pub, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_pub);
+    g_byte_array_unref(r);
+    r = transfer(dst, extend2, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r);
+    g_byte_array_unref(after);
+    after = transfer(dst, pcr, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(after);
+    pcr10_extended(before, 0x22, want);
+    g_assert_cmpmem(after->data + 30, 32, want, 32);
+
+    vm_stop(dst);
+    vm_stop(src);
+
+}
+
 static void test_no_swtpm(void)
 {
     g_test_skip("swtpm with TPM 2 support not found: every migration "
@@ -1349,6 +1489,16 @@ int main(int argc, char **argv)
         return g_test_run();
     }
     g_test_add_func("/tpm-crb/migration/idle", test_idle);
+    for (size_t i = 0; i < G_N_ELEMENTS(cross_cases); i++) {
+        const CrossCase *c = &cross_cases[i];
+        g_autofree char *name = g_strdup_printf(
+            "/tpm-crb/migration/cross/%s/%s/%s/%s", c->machine,
+            c->qemu_7_2 ? "qemu-7.2" : "stock-10.2.2",
+            c->to_patched ? "to-patched" : "to-peer",
+            c->via_file ? "file" : "unix");
+
+        g_test_add_data_func(name, c, test_cross_version);
+    }
     g_test_add_func("/tpm-crb/migration/mid-upload", test_mid_upload);
     g_test_add_func("/tpm-crb/migration/mid-download", test_mid_download);
     g_test_add_func("/tpm-crb/migration/file-restore", test_file_restore);
