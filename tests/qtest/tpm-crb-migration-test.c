@@ -1249,6 +1249,70 @@ static void test_corrupt_states(void)
     }
 }
 
+/*
+ * The tpm-crb/chunk subsection, byte for byte (SPEC §5): upstream QEMU's
+ * layout and nothing more, so that a stream moves between this QEMU and
+ * upstream's. After the register array: QEMU_VM_SUBSECTION, the name,
+ * version 0, the command (be32 length, bytes), the response (be32
+ * length, bytes), the response offset (be32); then the section footer.
+ */
+static void test_layout(void)
+{
+    for (int download = 0; download <= 1; download++) {
+        SavedSource s = { 0 };
+        g_autoptr(MigStream) ms = NULL;
+        g_autoptr(GError) err = NULL;
+        const GByteArray *cmd, *rsp;
+        const uint8_t *p;
+        CRBMigState st;
+        size_t at;
+
+        saved_source_start(&s, download);
+        ms = mig_stream_parse(s.stream->data, s.stream->len, &err);
+        g_assert_no_error(err);
+        g_assert_true(crb_mig_decode(ms->payload, &st, &err));
+        g_assert_true(st.has_chunk);
+        if (download) {
+            /* The first window was read at completion. */
+            g_assert_cmpuint(st.cmd->len, ==, 0);
+            g_assert_cmpmem(st.rsp->data, st.rsp->len, s.want->data,
+                            s.want->len);
+            g_assert_cmpuint(st.rsp_offset, ==, SMALL_W);
+        } else {
+            /* One piece of the command arrived, no response is kept. */
+            g_assert_cmpmem(st.cmd->data, st.cmd->len, s.cmd->data, SMALL_W);
+            g_assert_cmpuint(st.rsp->len, ==, 0);
+            g_assert_cmpuint(st.rsp_offset, ==, 0);
+        }
+        cmd = st.cmd;
+        rsp = st.rsp;
+
+        /* The same, read off the bytes themselves. */
+        p = ms->payload->data;
+        at = 4 * CRB_MIG_NREGS;
+        g_assert_cmpuint(p[at], ==, 0x05);
+        g_assert_cmpuint(p[at + 1], ==, strlen("tpm-crb/chunk"));
+        g_assert_cmpmem(p + at + 2, 13, "tpm-crb/chunk", 13);
+        at += 2 + 13;
+        g_assert_cmpuint(ldl_be_p(p + at), ==, 0);
+        at += 4;
+        g_assert_cmpuint(ldl_be_p(p + at), ==, cmd->len);
+        g_assert_cmpmem(p + at + 4, cmd->len, cmd->data, cmd->len);
+        at += 4 + cmd->len;
+        g_assert_cmpuint(ldl_be_p(p + at), ==, rsp->len);
+        g_assert_cmpmem(p + at + 4, rsp->len, rsp->data, rsp->len);
+        at += 4 + rsp->len;
+        g_assert_cmpuint(ldl_be_p(p + at), ==, st.rsp_offset);
+        at += 4;
+        /* Nothing else: the section footer follows. */
+        g_assert_cmpuint(at, ==, ms->payload->len);
+        g_assert_cmpuint(ms->suffix->data[0], ==, 0x7e);
+
+        crb_mig_clear(&st);
+        saved_source_finish(&s, download);
+    }
+}
+
 /* A destination whose TPM buffer is smaller than the source's. */
 static void test_smaller_b(void)
 {
@@ -1517,6 +1581,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tpm-crb/migration/refuse/corrupt-states",
                     test_corrupt_states);
     g_test_add_func("/tpm-crb/migration/refuse/smaller-b", test_smaller_b);
+    g_test_add_func("/tpm-crb/migration/layout", test_layout);
     g_test_add_func("/tpm-crb/migration/refuse/truncation", test_truncation);
     return g_test_run();
 }
