@@ -486,26 +486,41 @@ static void tpm_startup(VM *vm, uint32_t w)
     assert_rc_success(r);
 }
 
+/*
+ * Give a freshly started TPM state that must survive a move: TPM2_Startup,
+ * PCR 10 extended with fill, a transient primary key. Returns PCR 10 as
+ * read after the extend; *create is the CreatePrimary response.
+ */
+static GByteArray *tpm_make_state(VM *vm, uint8_t fill, GByteArray **create)
+{
+    g_autoptr(GByteArray) extend = cmd_pcr_extend(fill);
+    g_autoptr(GByteArray) pcr = cmd_pcr10_read();
+    g_autoptr(GByteArray) primary = cmd_create_primary();
+    g_autoptr(GByteArray) r = NULL;
+    GByteArray *r_pcr;
+
+    tpm_startup(vm, TPM_CRB_DATA_BUFFER_SIZE);
+    r = transfer(vm, extend, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r);
+    r_pcr = transfer(vm, pcr, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_pcr);
+    *create = transfer(vm, primary, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(*create);
+    return r_pcr;
+}
+
 /* Tests */
 
 static void test_idle(void)
 {
-    g_autoptr(GByteArray) extend = cmd_pcr_extend(0x5a);
     g_autoptr(GByteArray) pcr = cmd_pcr10_read();
-    g_autoptr(GByteArray) create = cmd_create_primary();
-    g_autoptr(GByteArray) r_extend = NULL, r_pcr = NULL, r_create = NULL;
+    g_autoptr(GByteArray) r_pcr = NULL, r_create = NULL;
     g_autoptr(GByteArray) r_pcr2 = NULL, r_pub = NULL, read_pub = NULL;
     uint32_t handle, pub_len;
     VM *src, *dst;
 
     src = vm_start("q35", "", NULL, NULL);
-    tpm_startup(src, TPM_CRB_DATA_BUFFER_SIZE);
-    r_extend = transfer(src, extend, TPM_CRB_DATA_BUFFER_SIZE);
-    assert_rc_success(r_extend);
-    r_pcr = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
-    assert_rc_success(r_pcr);
-    r_create = transfer(src, create, TPM_CRB_DATA_BUFFER_SIZE);
-    assert_rc_success(r_create);
+    r_pcr = tpm_make_state(src, 0x5a, &r_create);
     handle = be32(r_create->data + 10);
     g_assert_cmphex(handle >> 24, ==, 0x80);
 
@@ -1470,10 +1485,8 @@ static void test_cross_version(gconstpointer opaque)
     /* QEMU 7.2 has no qtest accelerator: a stopped TCG on both sides. */
     const char *tcg[] = { "-accel", "tcg", "-S", NULL };
     const char *const *accel = c->qemu_7_2 ? tcg : NULL;
-    g_autoptr(GByteArray) extend1 = cmd_pcr_extend(0x11);
     g_autoptr(GByteArray) extend2 = cmd_pcr_extend(0x22);
     g_autoptr(GByteArray) pcr = cmd_pcr10_read();
-    g_autoptr(GByteArray) create = cmd_create_primary();
     g_autoptr(GByteArray) r = NULL, before = NULL, after = NULL;
     g_autoptr(GByteArray) read_pub = NULL, r_pub = NULL, r_create = NULL;
     g_autofree char *path = NULL, *uri = NULL;
@@ -1491,13 +1504,7 @@ static void test_cross_version(gconstpointer opaque)
     dst_bin = c->to_patched ? qemu_binary() : peer;
 
     src = vm_start_with(src_bin, c->machine, "", accel, NULL);
-    tpm_startup(src, TPM_CRB_DATA_BUFFER_SIZE);
-    r = transfer(src, extend1, TPM_CRB_DATA_BUFFER_SIZE);
-    assert_rc_success(r);
-    before = transfer(src, pcr, TPM_CRB_DATA_BUFFER_SIZE);
-    assert_rc_success(before);
-    r_create = transfer(src, create, TPM_CRB_DATA_BUFFER_SIZE);
-    assert_rc_success(r_create);
+    before = tpm_make_state(src, 0x11, &r_create);
     read_pub = cmd_read_public(be32(r_create->data + 10));
 
     path = g_strdup_printf("%s/%s", src->p->dir,
@@ -1528,7 +1535,6 @@ static void test_cross_version(gconstpointer opaque)
     g_assert_cmpmem(after->data, after->len, before->data, before->len);
     r_pub = transfer(dst, read_pub, TPM_CRB_DATA_BUFFER_SIZE);
     assert_rc_success(r_pub);
-    g_byte_array_unref(r);
     r = transfer(dst, extend2, TPM_CRB_DATA_BUFFER_SIZE);
     assert_rc_success(r);
     g_byte_array_unref(after);
