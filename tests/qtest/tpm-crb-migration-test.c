@@ -478,6 +478,90 @@ static GByteArray *cmd_read_public(uint32_t handle)
     return bytes(c, sizeof(c));
 }
 
+/*
+ * NV index 0x01500010: 32 bytes, owner read and write, no DA (the owner's
+ * auth is empty, so a password session with an empty HMAC).
+ */
+#define NV_INDEX 0x01500010
+#define NV_SIZE 32
+
+static GByteArray *cmd_nv_define(void)
+{
+    static const uint8_t c[] = {
+        0x80, 0x02, 0x00, 0x00, 0x00, 0x2d, 0x00, 0x00, 0x01, 0x2a,
+        0x40, 0x00, 0x00, 0x01,                     /* TPM_RH_OWNER */
+        0x00, 0x00, 0x00, 0x09,                     /* auth area */
+        0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00,                                 /* auth */
+        0x00, 0x0e,                                 /* publicInfo, 14 */
+        0x01, 0x50, 0x00, 0x10, 0x00, 0x0b,         /* index, SHA-256 */
+        0x02, 0x02, 0x00, 0x02,                     /* NO_DA, OWNER r/w */
+        0x00, 0x00, 0x00, NV_SIZE,                  /* no policy, size */
+    };
+
+    return bytes(c, sizeof(c));
+}
+
+/* The NV index's contents for a given fill: fill, fill + 1, ... */
+static void nv_pattern(uint8_t fill, uint8_t out[NV_SIZE])
+{
+    for (int i = 0; i < NV_SIZE; i++) {
+        out[i] = fill + i;
+    }
+}
+
+static GByteArray *cmd_nv_write(uint8_t fill)
+{
+    static const uint8_t head[] = {
+        0x80, 0x02, 0x00, 0x00, 0x00, 0x43, 0x00, 0x00, 0x01, 0x37,
+        0x40, 0x00, 0x00, 0x01, 0x01, 0x50, 0x00, 0x10,
+        0x00, 0x00, 0x00, 0x09,                     /* auth area */
+        0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, NV_SIZE,
+    };
+    static const uint8_t offset[] = { 0x00, 0x00 };
+    GByteArray *c = bytes(head, sizeof(head));
+    uint8_t data[NV_SIZE];
+
+    nv_pattern(fill, data);
+    g_byte_array_append(c, data, sizeof(data));
+    g_byte_array_append(c, offset, sizeof(offset));
+    g_assert_cmpuint(c->len, ==, 0x43);
+    return c;
+}
+
+static GByteArray *cmd_nv_read(void)
+{
+    static const uint8_t c[] = {
+        0x80, 0x02, 0x00, 0x00, 0x00, 0x23, 0x00, 0x00, 0x01, 0x4e,
+        0x40, 0x00, 0x00, 0x01, 0x01, 0x50, 0x00, 0x10,
+        0x00, 0x00, 0x00, 0x09,                     /* auth area */
+        0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, NV_SIZE, 0x00, 0x00,                  /* size, offset */
+    };
+
+    return bytes(c, sizeof(c));
+}
+
+/*
+ * The NV index holds what tpm_make_state(fill) wrote. Returns the whole
+ * NV_Read response, to compare byte for byte.
+ */
+static GByteArray *assert_nv_holds(VM *vm, uint8_t fill)
+{
+    g_autoptr(GByteArray) c = cmd_nv_read();
+    GByteArray *r = transfer(vm, c, TPM_CRB_DATA_BUFFER_SIZE);
+    uint8_t want[NV_SIZE];
+
+    assert_rc_success(r);
+    nv_pattern(fill, want);
+    /* header, parameterSize, TPM2B size, the bytes */
+    g_assert_cmpuint(r->len, >=, 16 + NV_SIZE);
+    g_assert_cmpuint((r->data[14] << 8) | r->data[15], ==, NV_SIZE);
+    g_assert_cmpmem(r->data + 16, NV_SIZE, want, NV_SIZE);
+    return r;
+}
+
 static void tpm_startup(VM *vm, uint32_t w)
 {
     g_autoptr(GByteArray) c = cmd_startup();
@@ -488,20 +572,27 @@ static void tpm_startup(VM *vm, uint32_t w)
 
 /*
  * Give a freshly started TPM state that must survive a move: TPM2_Startup,
- * PCR 10 extended with fill, a transient primary key. Returns PCR 10 as
- * read after the extend; *create is the CreatePrimary response.
+ * PCR 10 extended with fill, an NV index written with nv_pattern(fill), a
+ * transient primary key. Returns PCR 10 as read after the extend;
+ * *create is the CreatePrimary response.
  */
 static GByteArray *tpm_make_state(VM *vm, uint8_t fill, GByteArray **create)
 {
     g_autoptr(GByteArray) extend = cmd_pcr_extend(fill);
     g_autoptr(GByteArray) pcr = cmd_pcr10_read();
     g_autoptr(GByteArray) primary = cmd_create_primary();
-    g_autoptr(GByteArray) r = NULL;
+    g_autoptr(GByteArray) define = cmd_nv_define();
+    g_autoptr(GByteArray) write = cmd_nv_write(fill);
+    g_autoptr(GByteArray) r = NULL, r_define = NULL, r_write = NULL;
     GByteArray *r_pcr;
 
     tpm_startup(vm, TPM_CRB_DATA_BUFFER_SIZE);
     r = transfer(vm, extend, TPM_CRB_DATA_BUFFER_SIZE);
     assert_rc_success(r);
+    r_define = transfer(vm, define, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_define);
+    r_write = transfer(vm, write, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(r_write);
     r_pcr = transfer(vm, pcr, TPM_CRB_DATA_BUFFER_SIZE);
     assert_rc_success(r_pcr);
     *create = transfer(vm, primary, TPM_CRB_DATA_BUFFER_SIZE);
@@ -516,6 +607,7 @@ static void test_idle(void)
     g_autoptr(GByteArray) pcr = cmd_pcr10_read();
     g_autoptr(GByteArray) r_pcr = NULL, r_create = NULL;
     g_autoptr(GByteArray) r_pcr2 = NULL, r_pub = NULL, read_pub = NULL;
+    g_autoptr(GByteArray) nv = NULL;
     uint32_t handle, pub_len;
     VM *src, *dst;
 
@@ -526,9 +618,10 @@ static void test_idle(void)
 
     dst = migrate_to_new(src, "", NULL);
 
-    /* The PCR value and the transient key are there. */
+    /* The PCR value, the NV index and the transient key are there. */
     r_pcr2 = transfer(dst, pcr, TPM_CRB_DATA_BUFFER_SIZE);
     g_assert_cmpmem(r_pcr2->data, r_pcr2->len, r_pcr->data, r_pcr->len);
+    nv = assert_nv_holds(dst, 0x5a);
     read_pub = cmd_read_public(handle);
     r_pub = transfer(dst, read_pub, TPM_CRB_DATA_BUFFER_SIZE);
     assert_rc_success(r_pub);
@@ -966,28 +1059,59 @@ static void test_cancel(void)
     g_unlink(file);
 }
 
-/* 11.0 machines: cap-chunk=on blocks migration and -only-migratable. */
-static void test_machine_11_0(void)
+/*
+ * cap-chunk=on on a machine older than 11.1 (SPEC §5): migrate fails with
+ * the blocker's message, naming the machine type and 11.1, writes
+ * nothing, and the source serves on, chunking included.
+ */
+static void test_blocker(gconstpointer opaque)
 {
-    const char *only[] = { "-only-migratable", NULL };
+    const char *machine = opaque;
     g_autofree char *dir = g_dir_make_tmp("tpm-crb-mig-file-XXXXXX", NULL);
-    g_autofree char *file = NULL, *uri = NULL, *out = NULL;
+    g_autofree char *file = NULL, *uri = NULL;
+    g_autoptr(GByteArray) cmd = cmd_pcr_read();
+    g_autoptr(GByteArray) r = NULL;
+    const char *desc;
     QDict *rsp, *err;
     VM *vm;
 
     g_assert_nonnull(dir);
-    vm = vm_start("pc-q35-11.0", ",cap-chunk=on", NULL, NULL);
+    vm = vm_start(machine, ",cap-chunk=on", NULL, NULL);
+    g_assert_cmpuint(crb_r(vm, A_CRB_INTF_ID) &
+                     R_CRB_INTF_ID_CapCRBChunk_MASK, !=, 0);
+    tpm_startup(vm, TPM_CRB_DATA_BUFFER_SIZE);
     file = g_build_filename(dir, "blocked.mig", NULL);
     uri = g_strdup_printf("file:%s", file);
     rsp = vm_qmp(vm, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}",
                  uri);
     g_assert_true(qdict_haskey(rsp, "error"));
     err = qdict_get_qdict(rsp, "error");
-    g_assert_nonnull(strstr(qdict_get_str(err, "desc"),
-                            "11.1"));
+    desc = qdict_get_str(err, "desc");
+    g_test_message("migrate: %s", desc);
+    g_assert_nonnull(strstr(desc, machine));
+    g_assert_nonnull(strstr(desc, "11.1"));
     qobject_unref(rsp);
     g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
+    assert_runstate(vm, "running");
+    /* A 300-byte response in 64-byte chunks, on the source still */
+    r = transfer(vm, cmd, SMALL_W);
+    assert_rc_success(r);
+    g_assert_cmpuint(r->len, ==, 300);
     vm_stop(vm);
+    g_rmdir(dir);
+}
+
+/* 11.0 machines migrate; cap-chunk=on there fails -only-migratable. */
+static void test_machine_11_0(void)
+{
+    const char *only[] = { "-only-migratable", NULL };
+    g_autofree char *dir = g_dir_make_tmp("tpm-crb-mig-file-XXXXXX", NULL);
+    g_autofree char *file = NULL, *uri = NULL, *out = NULL;
+    VM *vm;
+
+    g_assert_nonnull(dir);
+    file = g_build_filename(dir, "plain.mig", NULL);
+    uri = g_strdup_printf("file:%s", file);
 
     /* The plain 11.0 machine (cap-chunk off by compat) migrates. */
     vm = vm_start("pc-q35-11.0", "", NULL, NULL);
@@ -1436,32 +1560,195 @@ static void test_truncation(void)
 }
 
 /*
+ * SPEC §5's invariants, on a tpm-crb/chunk state that a destination with
+ * TPM buffer b and window w loaded: what its post_load must have made
+ * sure of before the guest could run.
+ */
+static void assert_state_consistent(const CRBMigState *st, uint32_t b,
+                                    uint32_t w)
+{
+    g_assert_cmpuint(st->cmd->len, <=, b);
+    g_assert_cmpuint(st->rsp->len, <=, b);
+    if (st->cmd->len) {
+        /* UPLOAD: a header, and no more than it declares */
+        g_assert_cmpuint(st->cmd->len, >=, 10);
+        g_assert_cmpuint(st->cmd->len, <=, be32(st->cmd->data + 2));
+        g_assert_cmpuint(be32(st->cmd->data + 2), <=, b);
+        /* PTP v1.07 §6.5.3.9: whole windows until the last piece */
+        g_assert_true(st->cmd->len % w == 0 ||
+                      st->cmd->len == be32(st->cmd->data + 2));
+    } else if (st->rsp->len) {
+        /* DOWNLOAD (or an upstream drained response) */
+        g_assert_cmpuint(st->rsp->len, >=, 10);
+        g_assert_cmpuint(be32(st->rsp->data + 2), ==, st->rsp->len);
+        g_assert_cmpuint(st->rsp_offset, >, 0);
+        g_assert_cmpuint(st->rsp_offset, <=, st->rsp->len);
+        g_assert_true(st->rsp_offset % w == 0 ||
+                      st->rsp_offset == st->rsp->len);
+    } else {
+        g_assert_cmpuint(st->rsp_offset, ==, 0);
+    }
+}
+
+/*
+ * A destination that loaded st carries on from it: an upload takes the
+ * rest of its declared size (from orig where it has bytes) and answers a
+ * well-formed response; a download gives exactly st's response, chunk by
+ * chunk, and crbRspRetry its first chunk. Then a fresh command works.
+ */
+static void assert_serves_from(VM *dst, const CRBMigState *st,
+                               const GByteArray *orig, uint32_t w)
+{
+    g_autoptr(GByteArray) pcr = cmd_pcr10_read();
+    g_autoptr(GByteArray) r = NULL;
+
+    if (st->cmd->len) {
+        uint32_t size = be32(st->cmd->data + 2);
+        g_autoptr(GByteArray) head = NULL, first = NULL, rsp = NULL;
+        uint8_t piece[SMALL_W];
+
+        g_assert_cmpuint(w, <=, sizeof(piece));
+        for (uint32_t at = st->cmd->len; at < size; at += w) {
+            uint32_t n = MIN(w, size - at);
+
+            memset(piece, 0, sizeof(piece));
+            if (at < orig->len) {
+                memcpy(piece, orig->data + at, MIN(n, orig->len - at));
+            }
+            window_write(dst, piece, n);
+            crb_w(dst, A_CRB_CTRL_START, at + n < size ?
+                  R_CRB_CTRL_START_nextChunk_MASK :
+                  R_CRB_CTRL_START_Start_MASK);
+        }
+        crb_wait_done(dst);
+        head = window_read(dst, 10);
+        g_assert_cmpuint(be32(head->data + 2), >=, 10);
+        g_assert_cmpuint(be32(head->data + 2), <=, 4096);
+        first = window_read(dst, MIN(w, be32(head->data + 2)));
+        rsp = download_rest(dst, w, first);
+    } else if (st->rsp->len) {
+        g_autoptr(GByteArray) again = NULL;
+
+        for (uint32_t at = st->rsp_offset; at < st->rsp->len; at += w) {
+            g_autoptr(GByteArray) chunk = NULL;
+            uint32_t n = MIN(w, st->rsp->len - at);
+
+            crb_w(dst, A_CRB_CTRL_START, R_CRB_CTRL_START_nextChunk_MASK);
+            chunk = window_read(dst, n);
+            g_assert_cmpmem(chunk->data, n, st->rsp->data + at, n);
+        }
+        crb_w(dst, A_CRB_CTRL_START, R_CRB_CTRL_START_crbRspRetry_MASK);
+        again = window_read(dst, MIN(w, st->rsp->len));
+        g_assert_cmpmem(again->data, again->len, st->rsp->data,
+                        again->len);
+    }
+    r = transfer(dst, pcr, w);
+    assert_rc_success(r);
+}
+
+/*
+ * Flipped streams: every byte of the tpm-crb/chunk subsection in turn,
+ * XORed with 0xff, mid-upload and mid-download. The destination never
+ * crashes; it refuses with a message, or it loads a state that holds
+ * SPEC §5's invariants and serves on from exactly that state.
+ */
+static void test_flips(void)
+{
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    unsigned tried = 0, refused = 0, loaded = 0, unread = 0;
+
+    for (int download = 0; download <= 1; download++) {
+        SavedSource s = { 0 };
+        g_autoptr(MigStream) ms = NULL;
+        g_autoptr(GError) err = NULL;
+        g_autofree char *bad_path = NULL;
+        size_t from, to;
+
+        saved_source_start(&s, download);
+        ms = mig_stream_parse(s.stream->data, s.stream->len, &err);
+        g_assert_no_error(err);
+        from = ms->payload_offset + 4 * CRB_MIG_NREGS;
+        to = ms->payload_offset + ms->payload->len;
+        g_assert_cmpuint(s.stream->data[from], ==, 0x05);
+        bad_path = g_build_filename(s.src->p->dir, "flipped.mig", NULL);
+
+        for (size_t off = from; off < to; off++) {
+            g_autoptr(GByteArray) bad = g_byte_array_new();
+            g_autoptr(MigStream) bms = NULL;
+            g_autoptr(GError) perr = NULL;
+            g_autofree char *desc = NULL;
+            CRBMigState st;
+            VM *dst;
+
+            g_byte_array_append(bad, s.stream->data, s.stream->len);
+            bad->data[off] ^= 0xff;
+            write_stream(bad_path, bad);
+            dst = load_file(bad_path, devopts, NULL, &desc);
+            tried++;
+            if (desc) {
+                g_test_message("flip at %zu: refused: %s", off - from, desc);
+                assert_refused(dst, desc, NULL);
+                refused++;
+            } else {
+                g_test_message("flip at %zu: loaded", off - from);
+                assert_runstate(dst, "running");
+                if (off - from >= 15 && off - from < 18) {
+                    /*
+                     * The upper bytes of the subsection's be32 version:
+                     * QEMU's migration core reads it into 8 bits
+                     * (vmstate_subsection_load), so they are not looked
+                     * at and the state loaded is the one sent.
+                     */
+                    bad->data[off] ^= 0xff;
+                    unread++;
+                }
+                bms = mig_stream_parse(bad->data, bad->len, &perr);
+                g_assert_no_error(perr);
+                g_assert_true(crb_mig_decode(bms->payload, &st, &perr));
+                g_assert_true(st.has_chunk);
+                assert_state_consistent(&st, 4096, SMALL_W);
+                assert_serves_from(dst, &st, s.cmd, SMALL_W);
+                crb_mig_clear(&st);
+                loaded++;
+            }
+            vm_stop(dst);
+        }
+        g_unlink(bad_path);
+        saved_source_finish(&s, download);
+    }
+    g_test_message("flips: %u tried, %u refused, %u loaded consistent "
+                   "(%u of them in bytes QEMU does not read)",
+                   tried, refused, loaded, unread);
+    g_assert_cmpuint(tried, ==, refused + loaded);
+    g_assert_cmpuint(refused, >, 0);
+}
+
+/*
  * Across versions (SPEC §5): stock QEMU 10.2.2 (TPM_CRB_STOCK_QEMU) and
  * this one, both directions, and Debian's QEMU 7.2 to this one, each side
  * with its own swtpm whose state travels in the stream. After the move
- * PCR 10 holds both sides' extends, the transient key made on the source
- * is loaded, and the next command works.
+ * PCR 10 holds both sides' extends, the NV index written on the source
+ * reads back, the transient key made on the source is loaded, and the
+ * next command works.
+ *
+ * Two device states: "traffic" right after the last response was read
+ * (locality held, tpmIdle clear), and "idle" after goIdle and a
+ * relinquished locality. Both have the register array travel and nothing
+ * else of the device.
  */
 typedef struct CrossCase {
     const char *machine;
     bool to_patched;        /* from the peer to this QEMU, or back */
     bool via_file;          /* a file: stream, or live over unix: */
     bool qemu_7_2;          /* the peer is /usr/bin's QEMU 7.2 */
+    bool idle;              /* goIdle and relinquish before the move */
 } CrossCase;
 
 #define QEMU_7_2 "/usr/bin/qemu-system-x86_64"
 
-static const CrossCase cross_cases[] = {
-    { "pc-q35-10.2", true, false, false },
-    { "pc-q35-10.2", false, false, false },
-    { "pc-q35-10.2", true, true, false },
-    { "pc-q35-10.2", false, true, false },
-    { "pc-i440fx-10.2", true, false, false },
-    { "pc-i440fx-10.2", false, false, false },
-    { "pc-i440fx-10.2", true, true, false },
-    { "pc-i440fx-10.2", false, true, false },
-    { "pc-q35-7.2", true, false, true },
-};
+/* QEMU 7.2 has no qtest accelerator: a stopped TCG on both sides. */
+static const char *const tcg_stopped[] = { "-accel", "tcg", "-S", NULL };
 
 /* PCR 10 after extending old (its 62-byte read response) with fill. */
 static void pcr10_extended(const GByteArray *old, uint8_t fill,
@@ -1478,48 +1765,45 @@ static void pcr10_extended(const GByteArray *old, uint8_t fill,
     g_checksum_get_digest(sha, out, &len);
 }
 
-static void test_cross_version(gconstpointer opaque)
+/* The stock peer, or NULL after marking the test skipped. */
+static const char *peer_binary(bool qemu_7_2)
 {
-    const CrossCase *c = opaque;
-    const char *peer = c->qemu_7_2 ? QEMU_7_2 : g_getenv("TPM_CRB_STOCK_QEMU");
-    /* QEMU 7.2 has no qtest accelerator: a stopped TCG on both sides. */
-    const char *tcg[] = { "-accel", "tcg", "-S", NULL };
-    const char *const *accel = c->qemu_7_2 ? tcg : NULL;
-    g_autoptr(GByteArray) extend2 = cmd_pcr_extend(0x22);
-    g_autoptr(GByteArray) pcr = cmd_pcr10_read();
-    g_autoptr(GByteArray) r = NULL, before = NULL, after = NULL;
-    g_autoptr(GByteArray) read_pub = NULL, r_pub = NULL, r_create = NULL;
-    g_autofree char *path = NULL, *uri = NULL;
-    const char *src_bin, *dst_bin;
-    uint8_t want[32];
-    VM *src, *dst;
+    const char *peer = qemu_7_2 ? QEMU_7_2 : g_getenv("TPM_CRB_STOCK_QEMU");
 
     if (!peer || !g_file_test(peer, G_FILE_TEST_IS_EXECUTABLE)) {
-        g_test_skip(c->qemu_7_2 ? QEMU_7_2 " (Debian's QEMU 7.2) is not "
+        g_test_skip(qemu_7_2 ? QEMU_7_2 " (Debian's QEMU 7.2) is not "
                     "installed" : "TPM_CRB_STOCK_QEMU does not name a stock "
                     "QEMU 10.2.2 (make stock builds it)");
-        return;
+        return NULL;
     }
-    src_bin = c->to_patched ? peer : qemu_binary();
-    dst_bin = c->to_patched ? qemu_binary() : peer;
+    return peer;
+}
 
-    src = vm_start_with(src_bin, c->machine, "", accel, NULL);
-    before = tpm_make_state(src, 0x11, &r_create);
-    read_pub = cmd_read_public(be32(r_create->data + 10));
+/*
+ * Move src into a new process of dst_bin, live over a unix socket or
+ * through a file: stream. With accel (a stopped TCG) the destination
+ * stays stopped; without, it runs.
+ */
+static VM *vm_move(VM *src, const char *dst_bin, const char *machine,
+                   const char *const *accel, bool via_file)
+{
+    g_autofree char *path = g_strdup_printf(
+        "%s/%s", src->p->dir, via_file ? "move.mig" : "move.sock");
+    g_autofree char *uri = g_strdup_printf("%s:%s",
+                                           via_file ? "file" : "unix", path);
+    VM *dst;
 
-    path = g_strdup_printf("%s/%s", src->p->dir,
-                           c->via_file ? "cross.mig" : "cross.sock");
-    uri = g_strdup_printf("%s:%s", c->via_file ? "file" : "unix", path);
-    if (c->via_file) {
+    if (via_file) {
         vm_migrate(src, uri);
         assert_status(src, "completed");
     }
-    dst = vm_start_incoming_with(dst_bin, c->machine, "", accel, NULL, uri);
-    if (!c->via_file) {
+    dst = vm_start_incoming_with(dst_bin, machine, "", accel, NULL, uri);
+    if (!via_file) {
         vm_migrate(src, uri);
         assert_status(src, "completed");
     }
     assert_status(dst, "completed");
+    assert_runstate(src, "postmigrate");
     if (accel) {
         /* -S: the guest stays stopped (QEMU 10.2 says prelaunch) */
         g_autofree char *state = vm_runstate(dst);
@@ -1529,10 +1813,65 @@ static void test_cross_version(gconstpointer opaque)
     } else {
         assert_runstate(dst, "running");
     }
+    if (via_file) {
+        g_unlink(path);
+    }
+    return dst;
+}
 
-    /* The source's extend, its key, then one more extend on this side */
+static void crb_go_idle(VM *vm)
+{
+    crb_w(vm, A_CRB_CTRL_REQ, R_CRB_CTRL_REQ_goIdle_MASK);
+    crb_w(vm, A_CRB_LOC_CTRL, R_CRB_LOC_CTRL_relinquish_MASK);
+    g_assert_cmpuint(crb_r(vm, A_CRB_CTRL_STS) & R_CRB_CTRL_STS_tpmIdle_MASK,
+                     !=, 0);
+    g_assert_cmpuint(crb_r(vm, A_CRB_LOC_STATE) &
+                     R_CRB_LOC_STATE_locAssigned_MASK, ==, 0);
+}
+
+/* The device's registers as the source left them (idle or not). */
+static void assert_device_as_left(VM *vm, bool idle)
+{
+    g_assert_cmpuint(crb_r(vm, A_CRB_CTRL_STS) & R_CRB_CTRL_STS_tpmIdle_MASK,
+                     ==, idle ? R_CRB_CTRL_STS_tpmIdle_MASK : 0);
+    g_assert_cmpuint(crb_r(vm, A_CRB_LOC_STATE) &
+                     R_CRB_LOC_STATE_locAssigned_MASK, ==,
+                     idle ? 0 : R_CRB_LOC_STATE_locAssigned_MASK);
+    g_assert_cmpuint(crb_r(vm, A_CRB_CTRL_START), ==, 0);
+}
+
+static void test_cross_version(gconstpointer opaque)
+{
+    const CrossCase *c = opaque;
+    const char *peer = peer_binary(c->qemu_7_2);
+    const char *const *accel = c->qemu_7_2 ? tcg_stopped : NULL;
+    g_autoptr(GByteArray) extend2 = cmd_pcr_extend(0x22);
+    g_autoptr(GByteArray) pcr = cmd_pcr10_read();
+    g_autoptr(GByteArray) r = NULL, before = NULL, after = NULL;
+    g_autoptr(GByteArray) read_pub = NULL, r_pub = NULL, r_create = NULL;
+    g_autoptr(GByteArray) nv = NULL;
+    uint8_t want[32];
+    VM *src, *dst;
+
+    if (!peer) {
+        return;
+    }
+    src = vm_start_with(c->to_patched ? peer : qemu_binary(), c->machine, "",
+                        accel, NULL);
+    before = tpm_make_state(src, 0x11, &r_create);
+    read_pub = cmd_read_public(be32(r_create->data + 10));
+    if (c->idle) {
+        crb_go_idle(src);
+    }
+
+    dst = vm_move(src, c->to_patched ? qemu_binary() : peer, c->machine,
+                  accel, c->via_file);
+    assert_device_as_left(dst, c->idle);
+
+    /* The source's extend, NV index and key; one more extend here */
     after = transfer(dst, pcr, TPM_CRB_DATA_BUFFER_SIZE);
     g_assert_cmpmem(after->data, after->len, before->data, before->len);
+    nv = assert_nv_holds(dst, 0x11);
     r_pub = transfer(dst, read_pub, TPM_CRB_DATA_BUFFER_SIZE);
     assert_rc_success(r_pub);
     r = transfer(dst, extend2, TPM_CRB_DATA_BUFFER_SIZE);
@@ -1545,7 +1884,72 @@ static void test_cross_version(gconstpointer opaque)
 
     vm_stop(dst);
     vm_stop(src);
+}
 
+/* What a guest can read of its TPM's state: PCRs 0-7, 10, the NV index */
+typedef struct TPMView {
+    GByteArray *pcrs;
+    GByteArray *pcr10;
+    GByteArray *nv;
+} TPMView;
+
+static void tpm_view_read(VM *vm, TPMView *v)
+{
+    g_autoptr(GByteArray) pcrs = cmd_pcr_read();
+    g_autoptr(GByteArray) pcr10 = cmd_pcr10_read();
+
+    v->pcrs = transfer(vm, pcrs, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(v->pcrs);
+    v->pcr10 = transfer(vm, pcr10, TPM_CRB_DATA_BUFFER_SIZE);
+    assert_rc_success(v->pcr10);
+    v->nv = assert_nv_holds(vm, 0x33);
+}
+
+static void tpm_view_assert_equal(const TPMView *a, const TPMView *b)
+{
+    g_assert_cmpmem(a->pcrs->data, a->pcrs->len, b->pcrs->data,
+                    b->pcrs->len);
+    g_assert_cmpmem(a->pcr10->data, a->pcr10->len, b->pcr10->data,
+                    b->pcr10->len);
+    g_assert_cmpmem(a->nv->data, a->nv->len, b->nv->data, b->nv->len);
+}
+
+static void tpm_view_clear(TPMView *v)
+{
+    g_byte_array_unref(v->pcrs);
+    g_byte_array_unref(v->pcr10);
+    g_byte_array_unref(v->nv);
+}
+
+/*
+ * Stock -> this QEMU -> stock on pc-q35-10.2, an upgrade and its undoing:
+ * the guest's TPM reads the same, byte for byte, on all three.
+ */
+static void test_round_trip(void)
+{
+    const char *peer = peer_binary(false);
+    g_autoptr(GByteArray) r_create = NULL, pcr = NULL;
+    TPMView v[3];
+    VM *vm[3];
+
+    if (!peer) {
+        return;
+    }
+    vm[0] = vm_start_with(peer, "pc-q35-10.2", "", NULL, NULL);
+    pcr = tpm_make_state(vm[0], 0x33, &r_create);
+    tpm_view_read(vm[0], &v[0]);
+    vm[1] = vm_move(vm[0], qemu_binary(), "pc-q35-10.2", NULL, false);
+    tpm_view_read(vm[1], &v[1]);
+    vm[2] = vm_move(vm[1], peer, "pc-q35-10.2", NULL, false);
+    tpm_view_read(vm[2], &v[2]);
+    for (int i = 0; i < 3; i++) {
+        tpm_view_assert_equal(&v[0], &v[i]);
+    }
+    g_assert_cmpmem(v[2].pcr10->data, v[2].pcr10->len, pcr->data, pcr->len);
+    for (int i = 2; i >= 0; i--) {
+        tpm_view_clear(&v[i]);
+        vm_stop(vm[i]);
+    }
 }
 
 static void test_no_swtpm(void)
@@ -1563,16 +1967,36 @@ int main(int argc, char **argv)
         return g_test_run();
     }
     g_test_add_func("/tpm-crb/migration/idle", test_idle);
-    for (size_t i = 0; i < G_N_ELEMENTS(cross_cases); i++) {
-        const CrossCase *c = &cross_cases[i];
-        g_autofree char *name = g_strdup_printf(
-            "/tpm-crb/migration/cross/%s/%s/%s/%s", c->machine,
-            c->qemu_7_2 ? "qemu-7.2" : "stock-10.2.2",
-            c->to_patched ? "to-patched" : "to-peer",
-            c->via_file ? "file" : "unix");
+    for (int m = 0; m < 3; m++) {
+        static const char *const machines[] = {
+            "pc-q35-10.2", "pc-i440fx-10.2", "pc-q35-7.2"
+        };
 
-        g_test_add_data_func(name, c, test_cross_version);
+        for (int i = 0; i < 8; i++) {
+            CrossCase *c = g_new0(CrossCase, 1);
+            g_autofree char *name = NULL;
+
+            c->machine = machines[m];
+            c->qemu_7_2 = m == 2;
+            c->to_patched = !(i & 1);
+            c->via_file = i & 2;
+            c->idle = i & 4;
+            if (c->qemu_7_2 && (!c->to_patched || c->via_file)) {
+                /* 7.2 -> this QEMU, live: SPEC §5's pair */
+                g_free(c);
+                continue;
+            }
+            name = g_strdup_printf("/tpm-crb/migration/cross/%s/%s/%s/%s/%s",
+                                   c->machine,
+                                   c->qemu_7_2 ? "qemu-7.2" : "stock-10.2.2",
+                                   c->to_patched ? "to-patched" : "to-peer",
+                                   c->via_file ? "file" : "unix",
+                                   c->idle ? "idle" : "traffic");
+            g_test_add_data_func_full(name, c, test_cross_version, g_free);
+        }
     }
+    g_test_add_func("/tpm-crb/migration/cross/pc-q35-10.2/round-trip",
+                    test_round_trip);
     g_test_add_func("/tpm-crb/migration/mid-upload", test_mid_upload);
     g_test_add_func("/tpm-crb/migration/mid-download", test_mid_download);
     g_test_add_func("/tpm-crb/migration/file-restore", test_file_restore);
@@ -1581,6 +2005,10 @@ int main(int argc, char **argv)
     g_test_add_func("/tpm-crb/migration/allow-off/refuses",
                     test_allow_off_refuses);
     g_test_add_func("/tpm-crb/migration/machine-11.0", test_machine_11_0);
+    g_test_add_data_func("/tpm-crb/migration/blocker/pc-q35-11.0",
+                         "pc-q35-11.0", test_blocker);
+    g_test_add_data_func("/tpm-crb/migration/blocker/pc-q35-10.2",
+                         "pc-q35-10.2", test_blocker);
     g_test_add_func("/tpm-crb/migration/outgoing-failure",
                     test_outgoing_failure);
     g_test_add_func("/tpm-crb/migration/cancel", test_cancel);
@@ -1589,5 +2017,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tpm-crb/migration/refuse/smaller-b", test_smaller_b);
     g_test_add_func("/tpm-crb/migration/layout", test_layout);
     g_test_add_func("/tpm-crb/migration/refuse/truncation", test_truncation);
+    g_test_add_func("/tpm-crb/migration/refuse/flips", test_flips);
     return g_test_run();
 }
