@@ -20,6 +20,7 @@
 #include "qemu/error-report.h"
 #include "tpm-crb-driver.h"
 #include "qtest-accessor.h"
+#include "devmem-accessor.h"
 #include "tpm-launch.h"
 #include "bridge-session.h"
 #include "tpm2-cc-names.h"
@@ -39,6 +40,7 @@
 
 typedef struct BridgeOptions {
     char *qtest_path;
+    char *devmem_path;
     char *session_dir;
     char *emulator;
     bool emulator_explicit;
@@ -212,18 +214,24 @@ static bool bridge_serve(TpmCrbDriver *drv, const char *stats_path)
  * in front of the device, the bridge does it. A TPM that is already up
  * answers TPM_RC_INITIALIZE and keeps its state.
  */
-static bool bridge_startup(TpmCrbDriver *drv, Error **errp)
+static bool bridge_startup(TpmCrbDriver *drv, const char *stats_path,
+                           Error **errp)
 {
     uint8_t cmd[12], rsp[TPM_CRB_HDR_SIZE + 64];
+    TpmCrbXferStats st;
     size_t rsp_len;
     uint32_t rc;
+    bool ok;
 
     stw_be_p(cmd, 0x8001);
     stl_be_p(cmd + 2, sizeof(cmd));
     stl_be_p(cmd + 6, TPM2_CC_STARTUP);
     stw_be_p(cmd + 10, TPM2_SU_CLEAR);
-    if (!tpm_crb_driver_transmit(drv, cmd, sizeof(cmd), rsp, sizeof(rsp),
-                                 &rsp_len, NULL, errp)) {
+    ok = tpm_crb_driver_transmit(drv, cmd, sizeof(cmd), rsp, sizeof(rsp),
+                                 &rsp_len, &st, errp);
+    bridge_log_stats(stats_path, &st, ok, tpm_crb_driver_cmd_window(drv),
+                     "bridge");
+    if (!ok) {
         error_prepend(errp, "TPM2_Startup: ");
         return false;
     }
@@ -455,6 +463,7 @@ static int bridge_run(BridgeOptions *o)
     g_autofree char *tmp_dir = NULL;
     g_autofree char *session_qtest = NULL;
     g_autoptr(QtestAccessor) qa = NULL;
+    g_autoptr(DevmemAccessor) da = NULL;
     g_autoptr(TpmCrbDriver) drv = NULL;
     TpmLaunch *launch = NULL;
     const char *qtest_path = o->qtest_path;
@@ -464,7 +473,15 @@ static int bridge_run(BridgeOptions *o)
     int session_fd = -1;
     int ret = 1;
 
-    if (o->oneshot) {
+    if (o->devmem_path) {
+        /* In a guest: the device itself, through its mapped page. */
+        da = devmem_accessor_open(o->devmem_path, TPM_CRB_LOC0_BASE, &err);
+        if (!da) {
+            goto out;
+        }
+        drv = tpm_crb_driver_new(&devmem_accessor_ops, da,
+                                 TPM_CRB_LOC0_BASE);
+    } else if (o->oneshot) {
         g_autoptr(GError) gerr = NULL;
         g_autofree char *state = NULL;
         TpmLaunchConfig lc = {
@@ -511,7 +528,9 @@ static int bridge_run(BridgeOptions *o)
         }
     }
 
-    if (session_fd >= 0) {
+    if (da) {
+        /* the driver is there already */
+    } else if (session_fd >= 0) {
         session_qtest = g_build_filename(o->session_dir, "qtest.sock", NULL);
         qtest_path = session_qtest;
         qa = qtest_accessor_new_fd(session_fd, session_qtest,
@@ -527,7 +546,9 @@ static int bridge_run(BridgeOptions *o)
             goto out;
         }
     }
-    drv = tpm_crb_driver_new(&qtest_accessor_ops, qa, TPM_CRB_LOC0_BASE);
+    if (qa) {
+        drv = tpm_crb_driver_new(&qtest_accessor_ops, qa, TPM_CRB_LOC0_BASE);
+    }
     tpm_crb_driver_default_timeouts(&t);
     if (o->timeout_ms > 0) {
         t.command_ms = o->timeout_ms;
@@ -539,7 +560,8 @@ static int bridge_run(BridgeOptions *o)
     if (o->status) {
         printf("device at %s: INTF_ID 0x%08" PRIx32 ", command window %"
                PRIu32 ", response window %" PRIu32 ", CapCRBChunk %d\n",
-               qtest_path, tpm_crb_driver_intf_id(drv),
+               da ? o->devmem_path : qtest_path,
+               tpm_crb_driver_intf_id(drv),
                tpm_crb_driver_cmd_window(drv),
                tpm_crb_driver_rsp_window(drv),
                tpm_crb_driver_has_chunking(drv));
@@ -547,7 +569,7 @@ static int bridge_run(BridgeOptions *o)
         goto out;
     }
     if (!tpm_crb_driver_request_locality(drv, &err) ||
-        !bridge_startup(drv, &err)) {
+        !bridge_startup(drv, o->stats_path, &err)) {
         goto out;
     }
     ret = bridge_serve(drv, o->stats_path) ? 0 : 1;
@@ -639,13 +661,19 @@ static int bridge_main(BridgeOptions *o, const char *extra_arg)
                was_running ? "stopped" : "was not running");
         return 0;
     }
+    if (o->devmem_path && (o->qtest_path || o->oneshot || o->start)) {
+        error_report("--devmem drives the device of the machine it runs "
+                     "in; it does not go with --qtest, --oneshot or "
+                     "--start");
+        return 2;
+    }
     if (o->qtest_path && (o->oneshot || o->start)) {
         error_report("--qtest attaches to a running emulator; it does not "
                      "go with --oneshot or --start");
         return 2;
     }
     o->emulator_explicit = o->emulator != NULL;
-    if (!o->emulator && !o->qtest_path) {
+    if (!o->emulator && !o->qtest_path && !o->devmem_path) {
         o->emulator = bridge_default_emulator();
     }
 
@@ -666,6 +694,10 @@ int main(int argc, char **argv)
         { "qtest", 'q', 0, G_OPTION_ARG_FILENAME, &o.qtest_path,
           "Use the running emulator whose qtest server socket is PATH "
           "(start nothing)", "PATH" },
+        { "devmem", 0, 0, G_OPTION_ARG_FILENAME, &o.devmem_path,
+          "In a guest: drive the machine's own CRB device through its "
+          "page mapped from PATH (/dev/mem), with no kernel driver bound",
+          "PATH" },
         { "session", 's', 0, G_OPTION_ARG_FILENAME, &o.session_dir,
           "Session directory of the background emulator and swtpm "
           "(default $XDG_RUNTIME_DIR/tpm-crb-bridge or "

@@ -291,7 +291,8 @@ static void tpm_crb_start(CRBState *s)
         .out = s->response_buffer->data,
         .out_len = s->be_buffer_size,
     };
-    trace_tpm_crb_deliver(s->cmd.in_len, s->cmd.out_len);
+    trace_tpm_crb_deliver(tpm_cmd_get_ordinal(s->cmd.in), s->cmd.in_len,
+                          s->cmd.out_len);
     tpm_backend_deliver_request(s->tpmbe, &s->cmd);
 }
 
@@ -538,7 +539,7 @@ static void tpm_crb_request_completed(TPMIf *ti, int ret)
 {
     CRBState *s = CRB(ti);
     uint32_t produced = MIN(s->cmd.out_len, s->be_buffer_size);
-    uint32_t rsp_size = 0;
+    uint32_t rsp_size = 0, rc = 0;
 
     ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, Start, 0);
     g_byte_array_set_size(s->command_buffer, 0);
@@ -549,8 +550,9 @@ static void tpm_crb_request_completed(TPMIf *ti, int ret)
 
     if (ret == 0 && produced >= TPM_HEADER_SIZE) {
         rsp_size = tpm_cmd_get_size(s->response_buffer->data);
+        rc = tpm_cmd_get_errcode(s->response_buffer->data);
     }
-    trace_tpm_crb_request_completed(ret, rsp_size);
+    trace_tpm_crb_request_completed(ret, rsp_size, rc);
 
     if (ret != 0 || rsp_size < TPM_HEADER_SIZE || rsp_size > produced) {
         trace_tpm_crb_backend_failure(ret, rsp_size, produced,

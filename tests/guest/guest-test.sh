@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make check's guest test (TAP): builds the demo guest if its inputs
+# changed (scripts/guest-image.sh), then boots it in the patched QEMU
+# three times and in the stock peer once (scripts/guest-run.py check).
+#
+# Copyright (c) 2026 The tpm-crb-chunk authors
+#
+# Usage: guest-test.sh TOOLS_BUILDDIR QEMU STOCK_QEMU
+
+set -u
+
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+tools=${1:?usage: guest-test.sh TOOLS_BUILDDIR QEMU STOCK_QEMU}
+qemu=${2:?}
+stock=${3:-}
+
+if ! sh "$srcdir/scripts/guest-image.sh" "$tools" "$tools/guest" >&2; then
+    echo "1..1"
+    echo "not ok 1 the demo guest could not be built (scripts/guest-image.sh)"
+    exit 1
+fi
+exec python3 "$srcdir/scripts/guest-run.py" check --qemu "$qemu" \
+    --stock "$stock" --guest "$tools/guest" --work "$tools/guest-check"
