@@ -2,7 +2,9 @@
 #
 # Entry points. Each installs what it needs (Debian 12), fetches the QEMU
 # base, builds, then acts:
-#   make run     the main job: real tpm2-tools through the chunked interface
+#   make run     the main job: a Linux guest runs tpm2-tools through the
+#                kernel's tpm_crb driver and the chunked driver
+#   make run-bridge  tpm2-tools on the host through the bridge (qtest)
 #   make check   the TPM tests (QEMU's and the series') on the patched
 #                QEMU, then the tools' tests; ends with
 #                "N passed, N failed, N skipped"
@@ -15,7 +17,8 @@
 BUILD ?= build
 NINJA ?= ninja
 
-.PHONY: all qemu stock tools series check-series check run clean distclean
+.PHONY: all qemu stock tools series check-series check run run-bridge \
+	clean distclean
 
 all: tools
 
@@ -46,7 +49,10 @@ check: deps-check tools stock
 	@sh scripts/check.sh $(BUILD)
 
 run: deps-run tools
-	@sh scripts/run-main.sh $(BUILD)/tools $(BUILD)/qemu-system-x86_64
+	@sh scripts/run-main.sh $(BUILD)
+
+run-bridge: deps-run tools
+	@sh scripts/run-bridge.sh $(BUILD)/tools $(BUILD)/qemu-system-x86_64
 
 clean:
 	-$(NINJA) -C $(BUILD)/tools clean

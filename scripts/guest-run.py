@@ -446,6 +446,11 @@ def report_boot(boot):
         if ph == 'kernel':
             table('kernel: tpm2-tools through /dev/tpmrm0',
                   device_cmds(boot, ph), 'the device\'s trace')
+        elif ph == 'unbind':
+            say('-- unbind: the kernel driver let go of the device, sending '
+                '%s (the device\'s trace)' % (', '.join(
+                    cc_name(c['cc']) for c in device_cmds(boot, ph))
+                    or 'nothing'))
         elif driver_cmds(boot, ph):
             table('%s: through the project\'s driver (/dev/mem)' % ph,
                   driver_cmds(boot, ph), 'the driver\'s statistics, '

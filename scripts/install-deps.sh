@@ -21,7 +21,8 @@ pkgs="make gcc pkg-config python3 python3-venv ninja-build git xz-utils
 # What the binary and the tests run with: firmware (seabios, ipxe-qemu,
 # qemu-system-data through qemu-system-x86, which is also Debian's QEMU
 # 7.2 peer), swtpm and tpm2-tools.
-run="swtpm swtpm-tools libtpms-dev tpm2-tools libtss2-tcti-cmd0 seabios
+run="swtpm swtpm-tools libtpms-dev tpm2-tools libtss2-tcti-cmd0
+     libtss2-tcti-device0 qemu-system-data seabios
      ipxe-qemu qemu-system-x86"
 case "$purpose" in
 build) pkgs="$pkgs seabios ipxe-qemu qemu-system-x86" ;;

@@ -1,8 +1,8 @@
 #!/bin/sh
-# A real tpm2-tools session, used by `make run` and by the differential
-# test: capabilities, random bytes, a primary key, an RSA-3072 signing key
-# created, loaded, used to sign a file and verified, PCR reset/extend/
-# event/read, and a 2 KiB NV index written and read back.
+# A real tpm2-tools session, used by `make run-bridge` and by the
+# differential test: capabilities, random bytes, a primary key, an
+# RSA-3072 signing key created, loaded, used to sign a file and verified,
+# PCR reset/extend/event/read, and a 2 KiB NV index written and read back.
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
