@@ -13,12 +13,14 @@
 #                (build/stock/qemu-system-x86_64)
 #   make series  the series as mails (build/series/)
 #   make check-series  every prefix builds, checkpatch, git am, QEMU's docs
+#   make check-sanitizers  the TPM tests on an --enable-asan --enable-ubsan
+#                build of the patched QEMU; any sanitizer report fails
 
 BUILD ?= build
 NINJA ?= ninja
 
-.PHONY: all qemu stock tools series check-series check run run-bridge \
-	clean distclean
+.PHONY: all qemu stock tools series check-series check check-sanitizers \
+	run run-bridge clean distclean
 
 all: tools
 
@@ -47,6 +49,10 @@ check-series: deps-series series
 # The stock peer is built too: the differential test compares with it.
 check: deps-check tools stock
 	@sh scripts/check.sh $(BUILD)
+
+check-sanitizers: deps-check
+	@sh scripts/build-qemu.sh asan $(BUILD)
+	@sh scripts/run-qemu-tests.sh --sanitizers $(BUILD)
 
 run: deps-run tools
 	@sh scripts/run-main.sh $(BUILD)

@@ -6,12 +6,14 @@
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
-# Usage: scripts/build-qemu.sh patched|stock|asan [BUILD]
+# Usage: scripts/build-qemu.sh patched|stock|asan|fuzz [BUILD]
 #
 #   $BUILD/src/qemu       git repository: the pristine base as commit
 #                         "base", the series on top (patched builds);
 #                         QEMU's build folders inside it, build/ (and
-#                         build-asan/)
+#                         build-asan/: --enable-asan --enable-ubsan;
+#                         build-fuzz/: clang, --enable-fuzzing with ASan,
+#                         hw/tpm/tpm_crb.c instrumented for coverage)
 #   $BUILD/src/stock      a worktree of it at "base", built in build/
 #   $BUILD/qemu-system-x86_64 -> the patched binary
 #   $BUILD/stock/qemu-system-x86_64 -> the stock binary
@@ -27,7 +29,7 @@
 
 set -eu
 
-kind=${1:?usage: build-qemu.sh patched|stock|asan [BUILD]}
+kind=${1:?usage: build-qemu.sh patched|stock|asan|fuzz [BUILD]}
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 build=${2:-build}
 mkdir -p "$build"
@@ -117,7 +119,7 @@ apply_series() {
 }
 
 case "$kind" in
-patched|asan)
+patched|asan|fuzz)
     head=$(apply_series)
     if [ "$(git -C "$repo" rev-parse HEAD)" != "$head" ]; then
         log "moving $repo to the series ($head)"
@@ -126,6 +128,15 @@ patched|asan)
     if [ "$kind" = asan ]; then
         out=$repo/build-asan
         configure_qemu "$repo" "$out" --enable-asan --enable-ubsan
+    elif [ "$kind" = fuzz ]; then
+        out=$repo/build-fuzz
+        # Source-based coverage of the device alone (-fprofile-list), so
+        # that the fuzzers run at full speed elsewhere.
+        list=$srcdir/scripts/fuzz-coverage.list
+        configure_qemu "$repo" "$out" --cc=clang --cxx=clang++ \
+            --enable-fuzzing --enable-asan \
+            "--extra-cflags=-fprofile-instr-generate -fcoverage-mapping -fprofile-list=$list" \
+            --extra-ldflags=-fprofile-instr-generate
     else
         out=$repo/build
         configure_qemu "$repo" "$out"
@@ -140,19 +151,21 @@ stock)
     configure_qemu "$src" "$out"
     ;;
 *)
-    log "unknown kind '$kind' (patched, stock or asan)"
+    log "unknown kind '$kind' (patched, stock, asan or fuzz)"
     exit 2
     ;;
 esac
 
 log "building $out"
 t0=$(date +%s)
-ninja -C "$out" qemu-system-x86_64 > "$out/ninja.log" 2>&1 || {
+target=qemu-system-x86_64
+[ "$kind" != fuzz ] || target=qemu-fuzz-x86_64
+ninja -C "$out" "$target" > "$out/ninja.log" 2>&1 || {
     grep -E 'error|FAILED' "$out/ninja.log" | head -n 30 >&2
     log "build failed (full log: $out/ninja.log)"
     exit 1
 }
-log "built $out/qemu-system-x86_64 in $(( $(date +%s) - t0 )) s"
+log "built $out/$target in $(( $(date +%s) - t0 )) s"
 # An uninstalled binary looks for its firmware path under qemu-bundle/
 # beside itself: point it at Debian's folders.
 for d in $FIRMWARE_PATH; do

@@ -470,6 +470,40 @@ static void tpm_crb_write_loc_ctrl(CRBState *s, uint8_t locty, uint64_t addr,
     }
 }
 
+/*
+ * What holds between any two events, whatever the guest or the backend
+ * did (SPEC §4: at most B bytes buffered each way, Start = 1 exactly
+ * while the backend owns a command, the phase matching the buffers).
+ * Checked after each MMIO write and each completion, so that a slip is
+ * caught at the step that made it, by the tests and by the fuzzers.
+ */
+static void tpm_crb_assert_invariants(CRBState *s)
+{
+    uint32_t cmd_len = s->command_buffer->len;
+    uint32_t rsp_len = s->response_buffer->len;
+
+    assert(cmd_len <= s->be_buffer_size && rsp_len <= s->be_buffer_size);
+    assert(ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, Start) ==
+           (s->phase == CRB_PHASE_EXECUTING));
+    switch (s->phase) {
+    case CRB_PHASE_IDLE:
+        assert(!cmd_len && !rsp_len && !s->response_offset);
+        break;
+    case CRB_PHASE_UPLOAD:
+        assert(cmd_len >= TPM_HEADER_SIZE && !rsp_len);
+        assert(cmd_len <= tpm_cmd_get_size(s->command_buffer->data));
+        break;
+    case CRB_PHASE_EXECUTING:
+        break;
+    case CRB_PHASE_DOWNLOAD:
+    case CRB_PHASE_DRAINED:
+        assert(!cmd_len && rsp_len >= TPM_HEADER_SIZE);
+        assert(s->phase == CRB_PHASE_DOWNLOAD ?
+               s->response_offset < rsp_len : s->response_offset == rsp_len);
+        break;
+    }
+}
+
 static uint64_t tpm_crb_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     CRBState *s = CRB(opaque);
@@ -516,6 +550,7 @@ static void tpm_crb_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         trace_tpm_crb_write_ignored(addr, v, "read-only register");
         break;
     }
+    tpm_crb_assert_invariants(s);
 }
 
 static const MemoryRegionOps tpm_crb_memory_ops = {
@@ -535,9 +570,8 @@ static const MemoryRegionOps tpm_crb_memory_ops = {
  * (SPEC §4). A backend that knows how many bytes it received may lower
  * cmd.out_len to that count.
  */
-static void tpm_crb_request_completed(TPMIf *ti, int ret)
+static void tpm_crb_take_response(CRBState *s, int ret)
 {
-    CRBState *s = CRB(ti);
     uint32_t produced = MIN(s->cmd.out_len, s->be_buffer_size);
     uint32_t rsp_size = 0, rc = 0;
 
@@ -566,6 +600,14 @@ static void tpm_crb_request_completed(TPMIf *ti, int ret)
 
     g_byte_array_set_size(s->response_buffer, rsp_size);
     tpm_crb_response_ready(s);
+}
+
+static void tpm_crb_request_completed(TPMIf *ti, int ret)
+{
+    CRBState *s = CRB(ti);
+
+    tpm_crb_take_response(s, ret);
+    tpm_crb_assert_invariants(s);
 }
 
 static enum TPMVersion tpm_crb_get_version(TPMIf *ti)

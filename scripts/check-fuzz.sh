@@ -1,0 +1,103 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make check-fuzz: QEMU's fuzzing framework (libFuzzer, ASan) on the
+# series' two tpm-crb targets, built by scripts/build-qemu.sh fuzz:
+# generic-fuzz-tpm-crb (QEMU's generic fuzzer, a real swtpm) and
+# tpm-crb-chunks (driver steps against a TPM that answers with any size,
+# tests/qtest/fuzz/tpm_crb_fuzz.c). For each: the seed corpus in the tree
+# (tests/fuzz/corpus/TARGET) is replayed, then fuzzed for FUZZ_SECONDS
+# (default 30); then the coverage of hw/tpm/tpm_crb.c by everything run
+# (llvm-cov: lines, branches). A crash, a leak or an assertion fails.
+#
+# Copyright (c) 2026 The tpm-crb-chunk authors
+#
+# Usage: scripts/check-fuzz.sh [BUILD]
+#   FUZZ_SECONDS=N   how long each target is fuzzed
+#   FUZZ_MERGE=1     afterwards, merge what was found into the tree's
+#                    corpus (keeping only inputs that add coverage)
+# Output: BUILD/fuzz/TARGET/ (the run's corpus, crashes, logs),
+# BUILD/fuzz/summary.txt
+
+set -u
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-build}" && pwd) || exit 1
+fuzz=$build/src/qemu/build-fuzz/qemu-fuzz-x86_64
+seconds=${FUZZ_SECONDS:-30}
+out=$build/fuzz
+targets="tpm-crb-chunks generic-fuzz-tpm-crb"
+
+if [ ! -x "$fuzz" ]; then
+    echo "check-fuzz: $fuzz is missing (scripts/build-qemu.sh fuzz)" >&2
+    exit 1
+fi
+rm -rf "$out"
+mkdir -p "$out"
+status=0
+: > "$out/summary.txt"
+
+for t in $targets; do
+    seeds=$srcdir/tests/fuzz/corpus/$t
+    work=$out/$t
+    mkdir -p "$work/corpus" "$work/crashes" "$work/profiles"
+    # Each process writes its own profile; they are merged below.
+    LLVM_PROFILE_FILE=$work/profiles/%p.profraw
+    export LLVM_PROFILE_FILE
+
+    echo "check-fuzz: $t: replaying $(ls "$seeds" | wc -l) seeds"
+    if ! "$fuzz" --fuzz-target="$t" -runs=0 -timeout=10 \
+            -artifact_prefix="$work/crashes/" "$seeds" \
+            > "$work/replay.log" 2>&1; then
+        tail -n 40 "$work/replay.log" >&2
+        echo "check-fuzz: $t: a seed fails (log: $work/replay.log)" >&2
+        status=1
+        continue
+    fi
+    echo "check-fuzz: $t: fuzzing for $seconds s"
+    "$fuzz" --fuzz-target="$t" -max_total_time="$seconds" -timeout=10 \
+        -print_final_stats=1 -artifact_prefix="$work/crashes/" \
+        "$work/corpus" "$seeds" > "$work/fuzz.log" 2>&1
+    rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
+            "$work/fuzz.log" | tail -n 1)
+    crashes=$(ls "$work/crashes" | wc -l)
+    if [ $rc -ne 0 ] || [ "$crashes" -ne 0 ]; then
+        grep -E -A30 'ERROR:|==[0-9]+==|assert' "$work/fuzz.log" |
+            head -n 60 >&2
+        echo "check-fuzz: $t: exit $rc, $crashes crash inputs in" \
+             "$work/crashes" >&2
+        status=1
+    fi
+
+    # Coverage of the device by the seeds and everything found
+    profiles=$(find "$work/profiles" -name '*.profraw' -size +0)
+    cov="no profile"
+    if [ -n "$profiles" ]; then
+        # shellcheck disable=SC2086
+        llvm-profdata-14 merge -sparse $profiles -o "$work/tpm_crb.profdata"
+        # Only the device is instrumented (scripts/fuzz-coverage.list)
+        llvm-cov-14 report "$fuzz" -instr-profile="$work/tpm_crb.profdata" \
+            > "$work/coverage.txt" 2>&1
+        # Filename Regions Missed Cover Functions Missed Executed Lines
+        # Missed Cover Branches Missed Cover
+        cov=$(awk '$1 ~ /tpm_crb\.c$/ {
+                  printf "lines %s, branches %s, functions %s", $10, $13, $7
+              }' "$work/coverage.txt")
+    fi
+    line="$t: ${execs:-?} executions in $seconds s, $crashes crashes;"
+    line="$line coverage of hw/tpm/tpm_crb.c: ${cov:-see $work/coverage.txt}"
+    echo "check-fuzz: $line"
+    echo "$line" >> "$out/summary.txt"
+
+    if [ -n "${FUZZ_MERGE:-}" ] && [ $status -eq 0 ]; then
+        mkdir -p "$work/merged"
+        "$fuzz" --fuzz-target="$t" -merge=1 -timeout=10 "$work/merged" \
+            "$seeds" "$work/corpus" > "$work/merge.log" 2>&1 &&
+            for f in "$work/merged"/*; do
+                [ -e "$seeds/$(basename "$f")" ] || cp "$f" "$seeds/"
+            done
+        echo "check-fuzz: $t: corpus now $(ls "$seeds" | wc -l) inputs"
+    fi
+done
+exit $status
