@@ -16,6 +16,8 @@
 #   FUZZ_SECONDS=N   how long each target is fuzzed
 #   FUZZ_MERGE=1     afterwards, merge what was found into the tree's
 #                    corpus (keeping only inputs that add coverage)
+#   FUZZ_TARGETS="T ..."  only these targets
+#   FUZZ_OUT=DIR     write there instead of BUILD/fuzz
 # Output: BUILD/fuzz/TARGET/ (the run's corpus, crashes, logs),
 # BUILD/fuzz/summary.txt
 
@@ -25,8 +27,8 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd) || exit 1
 fuzz=$build/src/qemu/build-fuzz/qemu-fuzz-x86_64
 seconds=${FUZZ_SECONDS:-30}
-out=$build/fuzz
-targets="tpm-crb-chunks generic-fuzz-tpm-crb"
+out=${FUZZ_OUT:-$build/fuzz}
+targets=${FUZZ_TARGETS:-tpm-crb-chunks generic-fuzz-tpm-crb}
 
 if [ ! -x "$fuzz" ]; then
     echo "check-fuzz: $fuzz is missing (scripts/build-qemu.sh fuzz)" >&2

@@ -3,9 +3,9 @@
 #
 # The hand-written seeds of the tpm-crb-chunks fuzz target
 # (tests/qtest/fuzz/tpm_crb_fuzz.c), in its step language, written to
-# tests/fuzz/corpus/tpm-crb-chunks/seed-*. The rest of that corpus, and
-# generic-fuzz-tpm-crb's, is what fuzzing found (scripts/check-fuzz.sh
-# --merge keeps the inputs that add coverage).
+# tests/fuzz/corpus/tpm-crb-chunks/seed-*, and a few for
+# generic-fuzz-tpm-crb. The rest of both corpora is what fuzzing found
+# (FUZZ_MERGE=1 scripts/check-fuzz.sh keeps the inputs that add coverage).
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 
@@ -13,7 +13,7 @@ import os
 import struct
 
 (LOCALITY, CTRL_REQ, WINDOW, HEADER, NEXT_CHUNK, START, RETRY, CANCEL,
- REGISTER, REPLY, WAIT) = range(11)
+ REGISTER, REPLY, WAIT, MIGRATE) = range(12)
 W = 64
 
 
@@ -53,6 +53,18 @@ def download(chunks):
     return bytes([NEXT_CHUNK]) * chunks
 
 
+def migrate(at=0, flip=0):
+    return bytes([MIGRATE]) + struct.pack('>HB', at, flip)
+
+
+def upload_part(size, pieces):
+    """The first pieces of a command of size bytes, without Start."""
+    out = header(size) + window(10, body(W - 10))
+    for k in range(1, pieces):
+        out += bytes([NEXT_CHUNK]) + window(0, body(W, k))
+    return out + bytes([NEXT_CHUNK])
+
+
 SEEDS = {
     'one-chunk': locality() + cmd_ready() + upload(12),
     'upload-200-echo': locality() + cmd_ready() + upload(200) +
@@ -74,19 +86,55 @@ SEEDS = {
     bytes([NEXT_CHUNK, CTRL_REQ, 1, CTRL_REQ, 0]) + upload(12),
     'cancel-and-relinquish': locality() + cmd_ready() + upload(100) +
     bytes([CANCEL, LOCALITY, 1, RETRY, NEXT_CHUNK]),
+    'migrate-mid-upload': locality() + cmd_ready() + upload_part(200, 2) +
+    migrate() + window(0, body(64, 2)) + bytes([NEXT_CHUNK]) +
+    window(0, body(8, 3)) + bytes([START, WAIT]),
+    'migrate-mid-download': locality() + cmd_ready() + upload(200) +
+    download(1) + migrate() + download(3) + bytes([RETRY]),
+    'migrate-flipped': locality() + cmd_ready() + upload_part(200, 1) +
+    migrate(140, 0xff) + migrate(131, 0x01),
     'register-writes': bytes([REGISTER, 0x40, 0, 0, 0, 2, 2,
                               REGISTER, 0x08, 0, 0, 0, 1, 2,
                               REGISTER, 0x4c, 0, 0, 0, 6, 0]),
 }
 
 
-def main():
+# generic-fuzz (QEMU's tests/qtest/fuzz/generic_fuzz.c): operations
+# separated by "FUZZ", each an opcode byte and its arguments; a write is
+# size (0 byte .. 3 quad), region, offset, value (struct layout, padded).
+G_READ, G_WRITE = 2, 3
+
+
+def g_write(off, val, size=2):
+    return b'FUZZ' + bytes([G_WRITE]) + struct.pack('<BBxxIQ', size, 0, off,
+                                                    val)
+
+
+def g_read(off, size=2):
+    return b'FUZZ' + bytes([G_READ]) + struct.pack('<BBxxI', size, 0, off)
+
+
+GENERIC_SEEDS = {
+    'locality-cmdready-start': g_write(0x08, 1) + g_write(0x40, 1) +
+    g_write(0x4c, 1) + g_read(0x4c) + g_read(0x44),
+    'nextchunk-retry-cancel': g_write(0x08, 1) + g_write(0x40, 1) +
+    g_write(0x4c, 2) + g_write(0x4c, 4) + g_write(0x48, 1) +
+    g_write(0x40, 2) + g_write(0x08, 2),
+}
+
+
+def write_seeds(target, seeds):
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                       'corpus', 'tpm-crb-chunks')
+                       'corpus', target)
     os.makedirs(out, exist_ok=True)
-    for name, data in SEEDS.items():
+    for name, data in seeds.items():
         with open(os.path.join(out, 'seed-' + name), 'wb') as f:
             f.write(data)
+
+
+def main():
+    write_seeds('tpm-crb-chunks', SEEDS)
+    write_seeds('generic-fuzz-tpm-crb', GENERIC_SEEDS)
 
 
 if __name__ == '__main__':

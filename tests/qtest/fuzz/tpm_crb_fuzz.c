@@ -8,11 +8,13 @@
  *
  * Each input is a sequence of steps a guest driver could take (locality,
  * cmdReady/goIdle, window writes, nextChunk, Start, crbRspRetry, cancel,
- * any register write, waiting), interleaved with changes of what the TPM
- * answers: an in-process fake of swtpm (tests/qtest/tpm-crb-emu.c) that
- * echoes the command, answers with a response of any declared size, or
- * with bytes taken from the input. The device asserts its own invariants
- * after every MMIO write and completion; this target checks what the
+ * any register read or write, waiting), the device's state saved and
+ * loaded back as a migration does (one byte of it changed), and changes
+ * of what the TPM answers: an in-process fake of swtpm
+ * (tests/qtest/tpm-crb-emu.c) that echoes the command, answers with a
+ * response of any declared size, or with bytes taken from the input.
+ * The device asserts its own invariants after every MMIO write and
+ * completion; this target checks what the
  * guest sees: whenever a command completes, the window holds the first
  * chunk of exactly the response the TPM sent (or the device's own
  * TPM_RC_COMMAND_SIZE answer) and zeros after it, never bytes of an
@@ -22,7 +24,12 @@
 
 #include "qemu/osdep.h"
 #include "qemu/main-loop.h"
+#include "qapi/error.h"
 #include "hw/acpi/tpm.h"
+#include "hw/qdev-core.h"
+#include "io/channel-buffer.h"
+#include "migration/vmstate.h"
+#include "migration/qemu-file.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/tpm-crb-emu.h"
 #include "fuzz.h"
@@ -46,6 +53,8 @@ enum {
     STEP_REGISTER,      /* any value, any size, any register */
     STEP_REPLY,         /* what the TPM answers from now on */
     STEP_WAIT,          /* until Start clears; then check the window */
+    STEP_MIGRATE,       /* save, change a byte, load back */
+    STEP_READ,          /* any register, any size */
     STEP_MAX
 };
 
@@ -146,10 +155,10 @@ static void check_completion(QTestState *s, unsigned count_before)
             0x80, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x01, 0x42,
         };
 
-        if (memcmp(win, size_error, HEADER)) {
-            g_assert_cmpmem(win, WINDOW, window_at_start, WINDOW);
+        if (!memcmp(win, window_at_start, WINDOW)) {
             return;
         }
+        g_assert_cmpmem(win, HEADER, size_error, HEADER);
         n = HEADER;
     } else {
         g_autoptr(GByteArray) cmd = tpm_emu_last_command(emu);
@@ -185,6 +194,44 @@ static void wait_completion(QTestState *s)
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         main_loop_wait(false);
     }
+}
+
+/*
+ * Save the device's state as a migration does (pre_save waits for an
+ * executing command), XOR one byte of it with flip (0: none), and load it
+ * back into the device. Returns whether the load was accepted: then the
+ * state is one the device could be in, and the next step's MMIO write
+ * asserts its invariants on it.
+ */
+static bool migrate_device(uint16_t at, uint8_t flip)
+{
+    DeviceState *dev = DEVICE(object_resolve_path_type("", "tpm-crb", NULL));
+    const VMStateDescription *vmsd = DEVICE_GET_CLASS(dev)->vmsd;
+    QIOChannelBuffer *out = qio_channel_buffer_new(4096);
+    QIOChannelBuffer *in;
+    Error *err = NULL;
+    QEMUFile *f;
+    int ret;
+
+    f = qemu_file_new_output(QIO_CHANNEL(out));
+    g_assert_cmpint(vmstate_save_state(f, vmsd, dev, NULL, &error_abort),
+                    ==, 0);
+    g_assert_cmpint(qemu_fflush(f), ==, 0);
+    /* Closing the file closes the channel, which frees its buffer. */
+    in = qio_channel_buffer_new(out->usage);
+    memcpy(in->data, out->data, out->usage);
+    in->usage = out->usage;
+    qemu_fclose(f);
+    if (in->usage) {
+        in->data[at % in->usage] ^= flip;
+    }
+    f = qemu_file_new_input(QIO_CHANNEL(in));
+    ret = vmstate_load_state(f, vmsd, dev, vmsd->version_id, &err);
+    qemu_fclose(f);
+    object_unref(OBJECT(out));
+    object_unref(OBJECT(in));
+    error_free(err);
+    return ret == 0;
 }
 
 /* Once the command that Start handed over has completed, check it. */
@@ -312,6 +359,38 @@ static void tpm_crb_fuzz(QTestState *s, const unsigned char *data,
         case STEP_WAIT:
             wait_completion(s);
             break;
+        case STEP_READ: {
+            uint8_t off = take8(&in) % A_CRB_DATA_BUFFER;
+
+            switch (take8(&in) % 3) {
+            case 0:
+                qtest_readb(s, CRB(off));
+                break;
+            case 1:
+                qtest_readw(s, CRB(off & ~1));
+                break;
+            default:
+                qtest_readl(s, CRB(off & ~3));
+                break;
+            }
+            break;
+        }
+        case STEP_MIGRATE: {
+            uint16_t at = take16(&in);
+            uint8_t flip = take8(&in);
+
+            wait_completion(s);
+            settle(s, &started, count);
+            if (!migrate_device(at, flip)) {
+                /*
+                 * Refused: a destination never runs such a state. Here
+                 * the device holds what was loaded before the refusal,
+                 * so the machine is reset, as a new destination would be.
+                 */
+                fuzz_reset(s);
+            }
+            break;
+        }
         }
         /*
          * Let a completion land between any two steps (only the main
@@ -327,9 +406,11 @@ static void tpm_crb_fuzz(QTestState *s, const unsigned char *data,
 
 static GString *tpm_crb_fuzz_cmdline(FuzzTarget *t)
 {
-    GString *cmd = g_string_new(t->opaque);
+    /* The first word stands for argv[0] */
+    GString *cmd = g_string_new(t->name);
 
-    g_string_append_printf(cmd, " -machine q35 -nodefaults "
+    g_string_append_printf(cmd, " -machine q35,accel=qtest -m 512M "
+                           "-display none -nodefaults "
                            "-chardev socket,id=chrtpm,path=%s "
                            "-tpmdev emulator,id=tpm0,chardev=chrtpm "
                            "-device tpm-crb,tpmdev=tpm0,"
@@ -356,7 +437,6 @@ static void register_tpm_crb_fuzz_targets(void)
         .get_init_cmdline = tpm_crb_fuzz_cmdline,
         .pre_vm_init = tpm_crb_fuzz_pre_vm_init,
         .fuzz = tpm_crb_fuzz,
-        .opaque = (void *)"",
     });
 }
 
