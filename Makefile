@@ -15,12 +15,15 @@
 #   make check-series  every prefix builds, checkpatch, git am, QEMU's docs
 #   make check-sanitizers  the TPM tests on an --enable-asan --enable-ubsan
 #                build of the patched QEMU; any sanitizer report fails
+#   make check-fuzz  QEMU's fuzzing framework (clang, libFuzzer, ASan) on
+#                the series' tpm-crb targets: the seed corpus replayed,
+#                then FUZZ_SECONDS (30) of fuzzing each, with coverage
 
 BUILD ?= build
 NINJA ?= ninja
 
 .PHONY: all qemu stock tools series check-series check check-sanitizers \
-	run run-bridge clean distclean
+	check-fuzz run run-bridge clean distclean
 
 all: tools
 
@@ -53,6 +56,10 @@ check: deps-check tools stock
 check-sanitizers: deps-check
 	@sh scripts/build-qemu.sh asan $(BUILD)
 	@sh scripts/run-qemu-tests.sh --sanitizers $(BUILD)
+
+check-fuzz: deps-fuzz
+	@sh scripts/build-qemu.sh fuzz $(BUILD)
+	@sh scripts/check-fuzz.sh $(BUILD)
 
 run: deps-run tools
 	@sh scripts/run-main.sh $(BUILD)

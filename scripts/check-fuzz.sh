@@ -19,7 +19,7 @@
 #   FUZZ_TARGETS="T ..."  only these targets
 #   FUZZ_OUT=DIR     write there instead of BUILD/fuzz
 # Output: BUILD/fuzz/TARGET/ (the run's corpus, crashes, logs),
-# BUILD/fuzz/summary.txt
+# BUILD/fuzz/summary.txt, BUILD/fuzz/testlog.json (for test-summary.py)
 
 set -u
 
@@ -38,6 +38,13 @@ rm -rf "$out"
 mkdir -p "$out"
 status=0
 : > "$out/summary.txt"
+: > "$out/testlog.json"
+
+# One record per target for test-summary.py: NAME RESULT TAP-LINES
+record() {
+    printf '{"name": "fuzz/%s", "result": "%s", "stdout": "%s"}\n' \
+        "$1" "$2" "$3" >> "$out/testlog.json"
+}
 
 for t in $targets; do
     seeds=$srcdir/tests/fuzz/corpus/$t
@@ -54,6 +61,7 @@ for t in $targets; do
         tail -n 40 "$work/replay.log" >&2
         echo "check-fuzz: $t: a seed fails (log: $work/replay.log)" >&2
         status=1
+        record "$t" FAIL "not ok 1 $t: the seed corpus replays"
         continue
     fi
     echo "check-fuzz: $t: fuzzing for $seconds s"
@@ -64,13 +72,19 @@ for t in $targets; do
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
             "$work/fuzz.log" | tail -n 1)
     crashes=$(ls "$work/crashes" | wc -l)
+    verdict="ok 2 $t: $seconds s of fuzzing without a crash"
     if [ $rc -ne 0 ] || [ "$crashes" -ne 0 ]; then
         grep -E -A30 'ERROR:|==[0-9]+==|assert' "$work/fuzz.log" |
             head -n 60 >&2
         echo "check-fuzz: $t: exit $rc, $crashes crash inputs in" \
              "$work/crashes" >&2
         status=1
+        verdict="not ok 2 $t: $crashes crashes in $seconds s of fuzzing"
     fi
+    case $verdict in
+    ok*) record "$t" OK "ok 1 $t: the seed corpus replays\\n$verdict" ;;
+    *) record "$t" FAIL "ok 1 $t: the seed corpus replays\\n$verdict" ;;
+    esac
 
     # Coverage of the device by the seeds and everything found
     profiles=$(find "$work/profiles" -name '*.profraw' -size +0)
