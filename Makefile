@@ -5,6 +5,8 @@
 #   make run     the main job: a Linux guest runs tpm2-tools through the
 #                kernel's tpm_crb driver and the chunked driver
 #   make run-bridge  tpm2-tools on the host through the bridge (qtest)
+#   make bench   patched against stock QEMU, through qtest and in a guest;
+#                what a chunk costs (docs/benchmarks.md)
 #   make check   the TPM tests (QEMU's and the series') on the patched
 #                QEMU, then the tools' tests; ends with
 #                "N passed, N failed, N skipped"
@@ -23,7 +25,7 @@ BUILD ?= build
 NINJA ?= ninja
 
 .PHONY: all qemu stock tools series check-series check check-sanitizers \
-	check-fuzz run run-bridge clean distclean
+	check-fuzz run run-bridge bench clean distclean
 
 all: tools
 
@@ -63,6 +65,12 @@ check-fuzz: deps-fuzz
 
 run: deps-run tools
 	@sh scripts/run-main.sh $(BUILD)
+
+bench: deps-bench tools stock
+	@sh scripts/guest-image.sh $(BUILD)/tools $(BUILD)/guest
+	@python3 scripts/bench.py --qemu $(BUILD)/qemu-system-x86_64 \
+		--stock $(BUILD)/stock/qemu-system-x86_64 \
+		--guest $(BUILD)/guest --work $(BUILD)/bench
 
 run-bridge: deps-run tools
 	@sh scripts/run-bridge.sh $(BUILD)/tools $(BUILD)/qemu-system-x86_64

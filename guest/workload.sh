@@ -14,6 +14,9 @@
 #            is larger than the window
 #   big      a 4096-byte command (swtpm's whole buffer) through the
 #            project's driver
+#   bench-kernel, bench-chunked
+#            tpm-crb-bench through /dev/tpmrm0 or through the project's
+#            driver, TPMDEMO_COUNT commands each (make bench)
 #
 # Everything the host checks is on lines starting with "@@":
 #   @@ phase NAME                      a phase starts
@@ -23,6 +26,7 @@
 #                                      one command through the project's
 #                                      driver (its stats; ORIGIN: tool,
 #                                      or bridge for its own clean-up)
+#   @@ bench PHASE NAME SIZE CHUNKS_IN CHUNKS_OUT COUNT MIN MEDIAN MAX
 #   @@ phase-end NAME FAILED
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
@@ -35,6 +39,7 @@ awk 'BEGIN { for (i = 0; i < 1500; i++) printf "%c", 97 + i % 23 }' \
     >msg.dat
 awk 'BEGIN { for (i = 0; i < 64; i++) printf "%c", 65 + i % 26 }' >nv.dat
 NV=0x1500020
+DIGEST=0101010101010101010101010101010101010101010101010101010101010101
 
 # step PHASE NAME COMMAND...
 step() {
@@ -56,8 +61,7 @@ tools() {
     step "$ph" pcrread tpm2 pcrread sha256:0,10
     sed -n 's/^ *\([0-9]*\) *: 0x\([0-9A-F]*\)$/@@ pcr '"$ph"' \1 \2/p' \
         pcrread.out
-    step "$ph" pcrextend tpm2 pcrextend \
-        10:sha256=0101010101010101010101010101010101010101010101010101010101010101
+    step "$ph" pcrextend tpm2 pcrextend "10:sha256=$DIGEST"
     step "$ph" getrandom tpm2 getrandom --hex 32
     step "$ph" createprimary tpm2 createprimary -C o -G ecc -c primary.ctx
     step "$ph" create tpm2 create -C primary.ctx -G ecc -u key.pub \
@@ -135,6 +139,24 @@ for ph in "$@"; do
         export TPM2TOOLS_TCTI
         tools chunked
         stats chunked
+        ;;
+    bench-kernel)
+        tpm-crb-bench --device /dev/tpmrm0 --count "$TPMDEMO_COUNT" \
+            getrandom getrandom pcrextend hash1k padded:1024 padded:2048 \
+            padded:3072 | sed 's/^BENCH /@@ bench kernel /'
+        ;;
+    bench-chunked)
+        sizes="padded:1024 padded:2048 padded:3072"
+        # swtpm takes 4096 bytes; a window that is all there is, without
+        # chunking, does not
+        if tpm-crb-bench --devmem /dev/mem --count 1 padded:4096 \
+                >/dev/null 2>&1; then
+            sizes="$sizes padded:4096"
+        fi
+        # shellcheck disable=SC2086
+        tpm-crb-bench --devmem /dev/mem --count "$TPMDEMO_COUNT" \
+            getrandom getrandom pcrextend hash1k $sizes floor |
+            sed 's/^BENCH /@@ bench chunked /'
         ;;
     big)
         # TPM2_GetRandom(16) padded to 4096 bytes: the TPM reads it

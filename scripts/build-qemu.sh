@@ -132,10 +132,10 @@ patched|asan|fuzz)
         out=$repo/build-fuzz
         # Source-based coverage of the device alone (-fprofile-list), so
         # that the fuzzers run at full speed elsewhere.
-        list=$srcdir/scripts/fuzz-coverage.list
+        cov="-fprofile-instr-generate -fcoverage-mapping"
+        cov="$cov -fprofile-list=$srcdir/scripts/fuzz-coverage.list"
         configure_qemu "$repo" "$out" --cc=clang --cxx=clang++ \
-            --enable-fuzzing --enable-asan \
-            "--extra-cflags=-fprofile-instr-generate -fcoverage-mapping -fprofile-list=$list" \
+            --enable-fuzzing --enable-asan "--extra-cflags=$cov" \
             --extra-ldflags=-fprofile-instr-generate
     else
         out=$repo/build

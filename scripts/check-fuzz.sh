@@ -65,12 +65,28 @@ for t in $targets; do
         continue
     fi
     echo "check-fuzz: $t: fuzzing for $seconds s"
-    "$fuzz" --fuzz-target="$t" -max_total_time="$seconds" -timeout=10 \
-        -print_final_stats=1 -artifact_prefix="$work/crashes/" \
-        "$work/corpus" "$seeds" > "$work/fuzz.log" 2>&1
-    rc=$?
+    # swtpm 0.7.1 keeps a descriptor per CMD_INIT, one per input of the
+    # generic target (a reset each): at this machine's limit one fuzzer
+    # process with a real swtpm takes about 20,000 inputs. So that target
+    # runs as processes of 15,000 inputs each, a fresh swtpm each, until
+    # the time is up; they share the corpus.
+    runs=-1
+    [ "$t" != generic-fuzz-tpm-crb ] || runs=15000
+    start=$(date +%s)
+    rc=0
+    : > "$work/fuzz.log"
+    while [ $rc -eq 0 ]; do
+        left=$(( seconds - ($(date +%s) - start) ))
+        [ $left -gt 0 ] || break
+        "$fuzz" --fuzz-target="$t" -max_total_time="$left" -timeout=10 \
+            -runs="$runs" -print_final_stats=1 \
+            -artifact_prefix="$work/crashes/" \
+            "$work/corpus" "$seeds" >> "$work/fuzz.log" 2>&1
+        rc=$?
+        [ "$runs" -gt 0 ] || break
+    done
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
-            "$work/fuzz.log" | tail -n 1)
+            "$work/fuzz.log" | awk '{ n += $1 } END { print n }')
     crashes=$(ls "$work/crashes" | wc -l)
     verdict="ok 2 $t: $seconds s of fuzzing without a crash"
     if [ $rc -ne 0 ] || [ "$crashes" -ne 0 ]; then

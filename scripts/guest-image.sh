@@ -5,7 +5,7 @@
 # linux-image-amd64 depends on (tpm_crb built in) and an initramfs with
 # busybox-static, tpm2-tools and its libraries (the device and cmd TCTIs
 # included), the project's tpm-crb-bridge (the reference driver with its
-# /dev/mem accessor) and guest/init + guest/workload.sh.
+# /dev/mem accessor), tpm-crb-bench, and guest/init + guest/workload.sh.
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
@@ -25,13 +25,14 @@ out=$(cd "$out" && pwd)
 apt="sh $srcdir/scripts/apt-project.sh"
 debs=$TPM_CRB_CACHE/guest-debs
 bridge=$tools/contrib/tpm-crb-bridge
+bench=$tools/contrib/tpm-crb-bench
 tpm2=/usr/bin/tpm2
 tctis="libtss2-tcti-device.so.0 libtss2-tcti-cmd.so.0"
 libdir=/usr/lib/x86_64-linux-gnu
 
 log() { echo "guest-image: $*" >&2; }
 
-for f in "$bridge" "$tpm2"; do
+for f in "$bridge" "$bench" "$tpm2"; do
     [ -x "$f" ] || { log "$f is missing"; exit 1; }
 done
 mkdir -p "$debs"
@@ -59,20 +60,21 @@ bdeb=$(newest busybox-static)
 
 # The libraries a binary needs, the dynamic loader included.
 libs_of() {
-    ldd "$@" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
+    ldd "$@" | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' \
+        -e 's/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
 }
 tcti_paths=
 for t in $tctis; do
     tcti_paths="$tcti_paths $libdir/$t"
 done
 # shellcheck disable=SC2086
-libs=$(libs_of "$tpm2" "$bridge" $tcti_paths | sort -u)
+libs=$(libs_of "$tpm2" "$bridge" "$bench" $tcti_paths | sort -u)
 
 inputs=$(
     for f in "$kdeb" "$bdeb"; do basename "$f"; done
     # shellcheck disable=SC2086
     sha256sum "$srcdir/scripts/guest-image.sh" "$srcdir/guest/init" \
-        "$srcdir/guest/workload.sh" "$bridge" \
+        "$srcdir/guest/workload.sh" "$bridge" "$bench" \
         "$tpm2" $tcti_paths $libs | sed "s|$srcdir/||"
 )
 if [ -f "$out/inputs" ] && [ -f "$out/initramfs.gz" ] &&
@@ -85,7 +87,8 @@ log "building from $(basename "$kdeb") and $(basename "$bdeb")"
 stage=$out/stage
 rm -rf "$stage" "$out/root"
 mkdir -p "$stage" "$out/root"
-dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$stage" --wildcards './boot/vmlinuz-*'
+dpkg-deb --fsys-tarfile "$kdeb" |
+    tar -x -C "$stage" --wildcards './boot/vmlinuz-*'
 cp "$stage"/boot/vmlinuz-* "$out/vmlinuz"
 dpkg-deb -x "$bdeb" "$stage/busybox"
 
@@ -98,6 +101,7 @@ cp "$srcdir/guest/workload.sh" "$root/workload.sh"
 chmod 755 "$root/init"
 cp "$tpm2" "$root/usr/bin/tpm2"
 cp "$bridge" "$root/usr/bin/tpm-crb-bridge"
+cp "$bench" "$root/usr/bin/tpm-crb-bench"
 for l in $libs $tcti_paths; do
     case $l in
     /lib64/*) mkdir -p "$root/lib64"; cp -L "$l" "$root/lib64/" ;;
@@ -113,4 +117,5 @@ ln -s "..$libdir" "$root/lib/x86_64-linux-gnu"
 mv "$out/initramfs.gz.new" "$out/initramfs.gz"
 rm -rf "$stage"
 echo "$inputs" >"$out/inputs"
-log "wrote $out/vmlinuz and $out/initramfs.gz ($(du -k "$out/initramfs.gz" | cut -f1) KiB)"
+log "wrote $out/vmlinuz and $out/initramfs.gz" \
+    "($(du -k "$out/initramfs.gz" | cut -f1) KiB)"

@@ -77,6 +77,7 @@ class Boot:
         self.phases = phases
         self.no_kernel_driver = no_kernel_driver
         self.trace = trace
+        self.extra_append = []   # more kernel command line
         self.lines = []          # (time, text) from the serial console
         self.commands = []       # the device's view, from its trace
         self.exit_status = None
@@ -121,6 +122,7 @@ def run_boot(boot, guest, work):
               'tpmdemo=' + ','.join(boot.phases)]
     if boot.no_kernel_driver:
         append.append('initcall_blacklist=crb_acpi_driver_init')
+    append += boot.extra_append
     dev = 'tpm-crb,tpmdev=tpm0'
     if boot.window != W_FULL:
         dev += ',x-data-buffer-size=%d' % boot.window

@@ -8,10 +8,11 @@
  * test writes and reads every register at every access size (aligned or
  * not), writes plausible and absurd command headers and payloads into
  * the data window, and sets Start, nextChunk, crbRspRetry, cancel,
- * cmdReady, goIdle and the locality bits in any order. swtpm answers every command it gets (with
- * an error code if it must), so the device must never report a backend
- * failure (tpmSts), nextChunk and crbRspRetry must never stick, QMP must
- * keep answering; at the end system_reset must answer within a second
+ * cmdReady, goIdle and the locality bits in any order. swtpm answers
+ * every command it gets (with an error code if it must), so the device
+ * must never report a backend failure (tpmSts), nextChunk and
+ * crbRspRetry must never stick, QMP must keep answering; at the end
+ * system_reset must answer within a second
  * (QEMU 7.2 hangs its reset here) and bring the registers back, an
  * ordinary command must succeed, and quit must exit 0.
  *
