@@ -274,6 +274,14 @@ def write_report(o, q, k, c, seconds):
       'threads (utime + stime from /proc/PID/stat), per command. Ratio: '
       'patched/stock per round.\n' % (o.rounds, o.qtest_count,
                                       o.qtest_count))
+    tick = 1000.0 / os.sysconf('SC_CLK_TCK')
+    batch = statistics.median(c for n, _ in QTEST_COMMANDS
+                              for c in q[(n, 'stock')]['cpu']) * \
+        o.qtest_count * 1000
+    w('The kernel counts CPU time in ticks of %.0f ms; a batch uses about '
+      '%.0f ms of it, so one round\'s CPU ratio is good to about +-%.0f %% '
+      'and the latency ratio is the finer figure.\n'
+      % (tick, batch, 100 * tick / batch if batch else float('nan')))
     w('| command | latency patched (us) | latency stock (us) | ratio | '
       'CPU patched (us) | CPU stock (us) | ratio |')
     w('|---|---|---|---|---|---|---|')
@@ -347,6 +355,10 @@ def write_report(o, q, k, c, seconds):
             win, per_chunk, fit(pts_k),
             fmt_spread(fl['med'], 1, 0) if fl else 'n/a'))
     w('')
+    w('The driver polls Start with a back-off (20 us, doubling, up to '
+      '2 ms), so a latency lands on a step of that schedule: two sizes '
+      'close together can fall either side of one (4096 bytes at a '
+      '3968-byte window, say).\n')
     w('![latency against command size](benchmarks-chunks.png)\n')
     w('Not measured yet: the device\'s peak memory over 10,000 random '
       'commands (issue 16, point 3), and commands of 8 and 64 KiB with '
