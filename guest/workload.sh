@@ -165,7 +165,8 @@ for ph in "$@"; do
             printf '\200\001\000\000\020\000\000\000\001\173\000\020'
             head -c 4084 /dev/zero
         } >big.bin
-        $(bridge big) <big.bin >big.rsp
+        tpm-crb-bridge --devmem /dev/mem --stats /tmp/stats-big.tsv \
+            <big.bin >big.rsp
         echo "@@ step big raw-4096 $?"
         stats big
         ;;
