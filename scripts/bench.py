@@ -179,25 +179,29 @@ def bench_qtest(o):
     return res
 
 
+def bench_boot(o, name, qemu, window, firmware, phase, no_kernel_driver):
+    """
+    Boot the guest for one tpm-crb-bench phase; its @@ bench rows, the
+    first (a getrandom, the warm-up) left out.
+    """
+    b = gr.Boot(name, qemu, window, firmware, [phase], no_kernel_driver,
+                trace=False)
+    b.extra_append = ['tpmdemo.count=%d' % o.count]
+    gr.run_boot(b, o.guest, o.work)
+    rows = gr.guest_records(b, 'bench')
+    if not rows:
+        raise RuntimeError('%s: no bench output (%s)' % (name, b.error))
+    return rows[1:]
+
+
 def bench_guest_kernel(o):
     """Part 2: boots alternating, tpm-crb-bench on /dev/tpmrm0."""
     res = {}
     for r in range(o.rounds_guest):
         for v, qemu in (('patched', o.qemu), ('stock', o.stock)):
-            b = gr.Boot('bench-kernel-%s-%d' % (v, r), qemu, gr.W_FULL,
-                        gr.SEABIOS, ['bench-kernel'], False, trace=False)
-            b.extra_append = ['tpmdemo.count=%d' % o.count]
-            gr.run_boot(b, o.guest, o.work)
-            rows = gr.guest_records(b, 'bench')
-            if not rows:
-                raise RuntimeError('%s: no bench output (%s)' %
-                                   (b.name, b.error))
-            seen = set()
-            for f in rows:
-                # the first getrandom is the warm-up
-                if f[1] == 'getrandom' and f[1] not in seen:
-                    seen.add(f[1])
-                    continue
+            for f in bench_boot(o, 'bench-kernel-%s-%d' % (v, r), qemu,
+                                gr.W_FULL, gr.SEABIOS, 'bench-kernel',
+                                False):
                 res.setdefault((f[1], v), []).append(int(f[7]))
     return res
 
@@ -209,22 +213,11 @@ def bench_chunks(o):
     runs.append(('stock', o.stock, gr.W_FULL))
     for r in range(o.rounds_guest):
         for v, qemu, w in runs:
-            b = gr.Boot('bench-chunks-%s-%d-%d' % (v, w, r), qemu, w,
-                        gr.QBOOT, ['bench-chunked'], True, trace=False)
-            b.extra_append = ['tpmdemo.count=%d' % o.count]
-            gr.run_boot(b, o.guest, o.work)
-            rows = gr.guest_records(b, 'bench')
-            if not rows:
-                raise RuntimeError('%s: no bench output (%s)' %
-                                   (b.name, b.error))
-            seen = set()
-            for f in rows:
-                if f[1] == 'getrandom' and f[1] not in seen:
-                    seen.add(f[1])
-                    continue
-                key = (v, w, f[1])
-                e = res.setdefault(key, {'size': int(f[2]),
-                                         'cin': int(f[3]), 'med': []})
+            for f in bench_boot(o, 'bench-chunks-%s-%d-%d' % (v, w, r), qemu,
+                                w, gr.QBOOT, 'bench-chunked', True):
+                e = res.setdefault((v, w, f[1]), {'size': int(f[2]),
+                                                  'cin': int(f[3]),
+                                                  'med': []})
                 e['med'].append(int(f[7]))
     return res
 
@@ -412,6 +405,7 @@ def main():
     ap.add_argument('--count', type=int, default=200)
     o = ap.parse_args()
     os.makedirs(o.work, exist_ok=True)
+    os.makedirs(o.out, exist_ok=True)
     t0 = time.time()
     print('bench: 1. qtest, patched and stock alternating', flush=True)
     q = bench_qtest(o)
