@@ -70,7 +70,7 @@ bench: deps-bench tools stock
 	@sh scripts/guest-image.sh $(BUILD)/tools $(BUILD)/guest
 	@python3 scripts/bench.py --qemu $(BUILD)/qemu-system-x86_64 \
 		--stock $(BUILD)/stock/qemu-system-x86_64 \
-		--guest $(BUILD)/guest --work $(BUILD)/bench
+		--guest $(BUILD)/guest --work $(BUILD)/bench $(BENCH_ARGS)
 
 run-bridge: deps-run tools
 	@sh scripts/run-bridge.sh $(BUILD)/tools $(BUILD)/qemu-system-x86_64
