@@ -29,6 +29,7 @@
 #include "system/tpm_backend.h"
 #include "system/tpm_util.h"
 #include "system/reset.h"
+#include "system/runstate.h"
 #include "system/xen.h"
 #include "tpm_prop.h"
 #include "tpm_ppi.h"
@@ -624,14 +625,22 @@ static enum TPMVersion tpm_crb_get_version(TPMIf *ti)
  * what this device could have produced before the guest may run.
  */
 
-static int tpm_crb_pre_save(void *opaque)
+static bool tpm_crb_pre_save(void *opaque, Error **errp)
 {
     CRBState *s = opaque;
 
-    /* An executing command completes first: Start = 1 never travels. */
-    tpm_backend_finish_sync(s->tpmbe);
+    /*
+     * An executing command completes first: Start = 1 never travels. One
+     * that does not complete fails the migration; the VM runs on.
+     */
+    if (!tpm_backend_finish_sync_timeout(s->tpmbe,
+                                         TPM_BACKEND_FINISH_TIMEOUT_MS)) {
+        error_setg(errp, "tpm-crb: the TPM command did not complete within "
+                   "%d ms", TPM_BACKEND_FINISH_TIMEOUT_MS);
+        return false;
+    }
 
-    return 0;
+    return true;
 }
 
 /*
@@ -847,7 +856,7 @@ static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
 
 static const VMStateDescription vmstate_tpm_crb = {
     .name = "tpm-crb",
-    .pre_save = tpm_crb_pre_save,
+    .pre_save_errp = tpm_crb_pre_save,
     .pre_load = tpm_crb_pre_load,
     .post_load_errp = tpm_crb_post_load,
     .fields = (const VMStateField[]) {
@@ -934,7 +943,15 @@ static void tpm_crb_reset(void *dev)
     if (tpm_backend_startup_tpm(s->tpmbe, s->be_buffer_size) < 0) {
         error_report("tpm-crb: the TPM backend failed to start with a "
                      "buffer of %" PRIu32 " bytes", s->be_buffer_size);
-        exit(1);
+        if (runstate_check(RUN_STATE_PRELAUNCH)) {
+            exit(1);
+        }
+        /*
+         * A running VM runs on (differs from upstream, which exits): the
+         * TPM reports a backend failure (SPEC §4) until a reset starts
+         * it again.
+         */
+        ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmSts, 1);
     }
 }
 

@@ -248,12 +248,12 @@ void fake_swtpm_short_response(FakeSwtpm *f, uint32_t declared)
     g_atomic_int_set(&f->short_declared, declared);
 }
 
-/* shutdown() from this thread; the fake's thread then sees EOF. */
 void fake_swtpm_oversized_response(FakeSwtpm *f, uint32_t declared)
 {
     g_atomic_int_set(&f->oversized, declared);
 }
 
+/* shutdown() from this thread; the fake's thread then sees EOF. */
 void fake_swtpm_close_data(FakeSwtpm *f)
 {
     shutdown(f->data_fd, SHUT_RDWR);
