@@ -5,12 +5,8 @@
 # binary: QEMU's own (tpm-crb-test, tpm-crb-swtpm-test, tpm-tis-test,
 # tpm-tis-swtpm-test, device-introspect-test, qom-test, the TPM cases of
 # bios-tables-test, the unit test test-vmstate) and the ones the series
-# adds (tpm-crb-abi-test and the chunking tests, tpm-crb-*-test).
-#
-# tests/qtest/tpm-crb-fault-test.c (swtpm killed, stalled, its sockets
-# closed mid-command) is not run: QEMU 10.2.2's emulator backend has no
-# timeouts, so the first case hangs; it returns with the backend work of
-# the robustness issue.
+# adds (tpm-crb-abi-test, the chunking tests and the fault tests,
+# tpm-crb-*-test).
 #
 # Copyright (c) 2026 The tpm-crb-chunk authors
 #
@@ -61,7 +57,7 @@ tests="tpm-crb-test tpm-crb-swtpm-test tpm-tis-test tpm-tis-swtpm-test
        device-introspect-test qom-test
        tpm-crb-abi-test tpm-crb-regs-test tpm-crb-chunk-test
        tpm-crb-chunk-swtpm-test tpm-crb-diff-test tpm-crb-random-test
-       tpm-crb-memory-test tpm-crb-migration-test"
+       tpm-crb-memory-test tpm-crb-migration-test tpm-crb-fault-test"
 # One case per run: GLib prints a TAP plan per -p.
 acpi_cases="tpm2-tis tpm12-tis"
 
@@ -87,9 +83,6 @@ if ! ninja -C "$qb" $targets tests/qtest/bios-tables-test \
     echo "qemu-tests: build failed" >&2
     exit 1
 fi
-
-echo "qemu-tests: tpm-crb-fault-test is not run: QEMU 10.2.2's emulator" \
-     "backend has no timeouts and hangs at its first case (robustness work)"
 
 # The differential and cross-version tests compare with the stock peer
 # (make stock), in the sanitized run too (only this QEMU is sanitized).
