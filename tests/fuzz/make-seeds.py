@@ -57,6 +57,23 @@ def migrate(at=0, flip=0):
     return bytes([MIGRATE]) + struct.pack('>HB', at, flip)
 
 
+# The device's section as vmstate_save_state() writes it: the registers
+# (32 x 4 bytes), then the subsection: its marker, name length, name
+# "tpm-crb/chunk" and version (19 bytes), the command (length, bytes),
+# the response (length, bytes) and the response offset.
+AT_COMMAND_LEN = 128 + 19
+
+
+def migrate_set(at, value):
+    """Save, set the four bytes at at to value, load back."""
+    return bytes([MIGRATE]) + struct.pack('>HBI', 0x8000 | at, 0, value)
+
+
+def mid_download(size):
+    """A response of size bytes (echoed), its first chunk read."""
+    return locality() + cmd_ready() + upload(size) + download(1)
+
+
 def upload_part(size, pieces):
     """The first pieces of a command of size bytes, without Start."""
     out = header(size) + window(10, body(W - 10))
@@ -93,6 +110,21 @@ SEEDS = {
     download(1) + migrate() + download(3) + bytes([RETRY]),
     'migrate-flipped': locality() + cmd_ready() + upload_part(200, 1) +
     migrate(140, 0xff) + migrate(131, 0x01),
+    # An incoming state with a field of any value (SPEC §5's refusals)
+    'migrate-set-offset-past-end': mid_download(200) +
+    migrate_set(AT_COMMAND_LEN + 8 + 200, 0x10000),
+    'migrate-set-offset-unaligned': mid_download(200) +
+    migrate_set(AT_COMMAND_LEN + 8 + 200, 3),
+    'migrate-set-response-short': mid_download(200) +
+    migrate_set(AT_COMMAND_LEN + 4, 4),
+    'migrate-set-command-short': locality() + cmd_ready() +
+    upload_part(200, 2) + migrate_set(AT_COMMAND_LEN, 4),
+    # The response's length 0: its first bytes become the offset
+    'migrate-set-response-empty': mid_download(200) +
+    migrate_set(AT_COMMAND_LEN + 4, 0),
+    # The command's length 2: the response's length is read from it
+    'migrate-set-command-2': locality() + cmd_ready() +
+    upload_part(200, 2) + migrate_set(AT_COMMAND_LEN, 2),
     'register-writes': bytes([REGISTER, 0x40, 0, 0, 0, 2, 2,
                               REGISTER, 0x08, 0, 0, 0, 1, 2,
                               REGISTER, 0x4c, 0, 0, 0, 6, 0]),
