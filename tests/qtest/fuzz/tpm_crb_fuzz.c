@@ -9,7 +9,8 @@
  * Each input is a sequence of steps a guest driver could take (locality,
  * cmdReady/goIdle, window writes, nextChunk, Start, crbRspRetry, cancel,
  * any register read or write, waiting), the device's state saved and
- * loaded back as a migration does (one byte of it changed), and changes
+ * loaded back as a migration does (one byte of it changed, or four bytes
+ * set to any value: a length or an offset), and changes
  * of what the TPM answers: an in-process fake of swtpm
  * (tests/qtest/tpm-crb-emu.c) that echoes the command, answers with a
  * response of any declared size, or with bytes taken from the input.
@@ -53,7 +54,7 @@ enum {
     STEP_REGISTER,      /* any value, any size, any register */
     STEP_REPLY,         /* what the TPM answers from now on */
     STEP_WAIT,          /* until Start clears; then check the window */
-    STEP_MIGRATE,       /* save, change a byte, load back */
+    STEP_MIGRATE,       /* save, change a byte or a field, load back */
     STEP_READ,          /* any register, any size */
     STEP_MAX
 };
@@ -198,12 +199,14 @@ static void wait_completion(QTestState *s)
 
 /*
  * Save the device's state as a migration does (pre_save waits for an
- * executing command), XOR one byte of it with flip (0: none), and load it
- * back into the device. Returns whether the load was accepted: then the
- * state is one the device could be in, and the next step's MMIO write
- * asserts its invariants on it.
+ * executing command), change it, and load it back into the device. With
+ * bit 15 of at clear, the byte at at is XORed with flip (0: no change);
+ * with it set, the four bytes there become value, big-endian (a length
+ * or an offset of any size, which single bytes rarely make). Returns
+ * whether the load was accepted: then the state is one the device could
+ * be in, and the next step's MMIO write asserts its invariants on it.
  */
-static bool migrate_device(uint16_t at, uint8_t flip)
+static bool migrate_device(uint16_t at, uint8_t flip, uint32_t value)
 {
     DeviceState *dev = DEVICE(object_resolve_path_type("", "tpm-crb", NULL));
     const VMStateDescription *vmsd = DEVICE_GET_CLASS(dev)->vmsd;
@@ -222,7 +225,9 @@ static bool migrate_device(uint16_t at, uint8_t flip)
     memcpy(in->data, out->data, out->usage);
     in->usage = out->usage;
     qemu_fclose(f);
-    if (in->usage) {
+    if (at & 0x8000 && in->usage >= 4) {
+        stl_be_p(in->data + (at & 0x7fff) % (in->usage - 3), value);
+    } else if (in->usage) {
         in->data[at % in->usage] ^= flip;
     }
     f = qemu_file_new_input(QIO_CHANNEL(in));
@@ -378,10 +383,11 @@ static void tpm_crb_fuzz(QTestState *s, const unsigned char *data,
         case STEP_MIGRATE: {
             uint16_t at = take16(&in);
             uint8_t flip = take8(&in);
+            uint32_t value = at & 0x8000 ? take32(&in) : 0;
 
             wait_completion(s);
             settle(s, &started, count);
-            if (!migrate_device(at, flip)) {
+            if (!migrate_device(at, flip, value)) {
                 /*
                  * Refused: a destination never runs such a state. Here
                  * the device holds what was loaded before the refusal,
