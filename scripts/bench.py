@@ -9,6 +9,12 @@
 #   qtest      through qtest, by this script: wall latency per command and
 #              the emulator's CPU time (all its threads, /proc/PID/stat)
 #              for TPM2_GetRandom, TPM2_PCR_Extend and a 1 KiB TPM2_Hash;
+#   profile    the same commands through qtest, a batch of each on each
+#              QEMU under perf record (DWARF call chains if this perf
+#              can): the share of the samples in the device and backend
+#              (tpm_crb_*, tpm_emulator_*, tpm_backend_*, tpm_util_*),
+#              in qtest and its socket, the top symbols; without a perf
+#              that can attach, the report says why and the part skips;
 #   qtest-big  through qtest, on the patched QEMU with FakeSwtpm (a fake
 #              swtpm in this process whose buffer is 64 KiB, which swtpm's
 #              4 KiB cannot reach): commands and responses of 4, 8 and
@@ -41,20 +47,25 @@
 #        [--only PART,...] [--out DIR]
 #        [--rounds N]        rounds of the qtest parts (qtest, qtest-big)
 #        [--qtest-count N]   commands per batch in qtest
+#        [--profile-count N] commands per batch under perf in profile
+#        [--perf PERF]       the perf binary (perf)
 #        [--big-count N]     exchanges (and floors) per batch in qtest-big
 #        [--mem-count N]     random commands per QEMU in memory
 #        [--seed N]          the memory part's generator
 #        [--rounds-guest N]  boots of each in kernel and chunks
 #        [--count N]         commands per size in a guest
-# --stock is needed by qtest, memory, kernel and chunks, --guest by
-# kernel and chunks. From make: make bench BENCH_ARGS='--only memory
+# --stock is needed by qtest, profile, memory, kernel and chunks, --guest
+# by kernel and chunks. From make: make bench BENCH_ARGS='--only memory
 # --out /tmp/b'.
 
 import argparse
 import importlib.util
+import itertools
 import os
 import platform
 import random
+import shutil
+import signal
 import socket
 import statistics
 import struct
@@ -481,6 +492,269 @@ def bench_qtest(o):
     return res
 
 
+# Part profile: perf on each emulator while it runs a batch of each
+# command of QTEST_COMMANDS, as in part qtest.
+PROFILE_FREQ = 4999
+# User stack copied per sample, for perf's DWARF unwinding
+PROFILE_STACK = 8192
+PROFILE_WARMUP = 50
+# Turns the two QEMUs take under perf, for each command
+PROFILE_BLOCKS = 20
+# Bound on perf record's exit after SIGINT, and on perf report/script
+PERF_TIMEOUT = 120
+# Time for perf record to attach before the batch starts
+PERF_SETTLE = 0.5
+# What the series changes (hw/tpm/tpm_crb.c, backends/tpm/) and the tpm
+# helpers on the same path; qtest and the chardev socket it reads
+DEVICE_SYMS = ('tpm_crb_', 'tpm_emulator_', 'tpm_backend_', 'tpm_util_')
+# In a call chain, also what the backend hands a command to its worker
+# thread with: stock's tpm_crb_mmio_write and tpm_backend_deliver_request
+# reach it by tail calls, which leave no frame of theirs (and nothing else
+# in these VMs uses the thread pool)
+DEVICE_CHAIN = DEVICE_SYMS + ('thread_pool_submit_aio',)
+QTEST_SYMS = ('qtest_', 'tcp_chr_', 'qemu_chr_', 'qio_channel_',
+              'io_channel_', 'io_watch_poll_')
+LOOP_SYMS = ('main_loop_wait',)
+PROFILE_CLASSES = ('device', 'qtest', 'loop', 'other')
+# The device and backend's samples by what they were doing: a frame of
+# the chain starting so
+DEVICE_PARTS = (('read', 'qio_channel_read'), ('write', 'qio_channel_write'),
+                ('submit', 'thread_pool_submit_aio'))
+# Where a whole chain ends: the main thread's and the others' first frame
+CHAIN_ROOTS = ('_start', 'clone3', 'clone')
+
+
+class PerfError(Exception):
+    """perf could not profile; the reason goes into the report."""
+
+
+def perf_said(log):
+    """perf's last lines of output, as a reason."""
+    try:
+        with open(log) as f:
+            lines = [x.strip() for x in f if x.strip()]
+    except OSError:
+        return 'no output'
+    return ' / '.join(lines[-3:]) or 'no output'
+
+
+class PerfRecord:
+    """
+    perf record on vm's emulator (all its threads) into data, from now
+    until stop(); kill() ends it if stop() did not.
+    """
+
+    def __init__(self, o, vm, data, callgraph):
+        args = [o.perf, 'record', '-F', str(PROFILE_FREQ)]
+        if callgraph:
+            args += ['--call-graph', 'dwarf,%d' % PROFILE_STACK]
+        args += ['-p', str(vm.proc.pid), '-o', data]
+        self.data, self.log = data, data + '.record.log'
+        with open(self.log, 'w') as f:
+            try:
+                self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                             stdout=f,
+                                             stderr=subprocess.STDOUT)
+            except OSError as e:
+                raise PerfError('%s: %s' % (o.perf, e.strerror))
+
+    def check(self):
+        if self.proc.poll() is not None:
+            raise PerfError('perf record exited with %d: %s'
+                            % (self.proc.returncode, perf_said(self.log)))
+
+    def stop(self):
+        self.check()
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            rc = self.proc.wait(timeout=PERF_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise PerfError('perf record still running %d s after SIGINT'
+                            % PERF_TIMEOUT)
+        # perf record ends by raising the SIGINT it caught
+        if rc not in (0, -signal.SIGINT) or not os.path.exists(self.data):
+            raise PerfError('perf record exited with %d: %s'
+                            % (rc, perf_said(self.log)))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def perf_run(o, args, out):
+    """perf args into the file out (its errors into out.log)."""
+    with open(out, 'w') as f, open(out + '.log', 'w') as err:
+        try:
+            rc = subprocess.run([o.perf] + args, stdin=subprocess.DEVNULL,
+                                stdout=f, stderr=err,
+                                timeout=PERF_TIMEOUT).returncode
+        except subprocess.TimeoutExpired:
+            raise PerfError('perf %s took more than %d s'
+                            % (args[0], PERF_TIMEOUT))
+    if rc != 0:
+        raise PerfError('perf %s exited with %d: %s'
+                        % (args[0], rc, perf_said(out + '.log')))
+
+
+PERF_REPORT = ['--stdio', '--no-children', '--sort', 'dso,sym', '-g',
+               'none', '-n', '-t', '|']
+PERF_SCRIPT = ['-F', 'tid,ip,sym']
+
+
+def perf_self(o, data):
+    """
+    perf report's self samples: the event, the lost samples and
+    (samples, dso, symbol) by symbol, most first.
+    """
+    out = data + '.report.txt'
+    perf_run(o, ['report', '-i', data] + PERF_REPORT, out)
+    got = {'event': '?', 'lost': 0, 'syms': []}
+    with open(out) as f:
+        for line in f:
+            if line.startswith('# Samples:') and ' of event ' in line:
+                got['event'] = line.split(' of event ')[1].strip().strip(
+                    "'")
+            elif line.startswith('# Total Lost Samples:'):
+                got['lost'] = int(line.split(':')[1])
+            elif not line.startswith('#') and line.count('|') >= 3:
+                _, n, dso, sym = [x.strip() for x in line.split('|', 3)]
+                if n.isdigit():
+                    got['syms'].append((int(n), dso, sym[4:] if
+                                        sym[:1] == '[' else sym))
+    got['syms'].sort(key=lambda x: -x[0])
+    return got
+
+
+def profile_class(frames):
+    """
+    Where a sample's call chain (innermost first) belongs, and for the
+    device and backend's, what they were doing (else None).
+    """
+    if any(f.startswith(DEVICE_CHAIN) for f in frames):
+        for part, prefix in DEVICE_PARTS:
+            if any(f.startswith(prefix) for f in frames):
+                return 'device', part
+        return 'device', 'rest'
+    for cls, prefixes in (('qtest', QTEST_SYMS), ('loop', LOOP_SYMS)):
+        if any(f.startswith(prefixes) for f in frames):
+            return cls, None
+    return 'other', None
+
+
+def perf_chains(o, data):
+    """
+    Samples by class of their call chain (perf script; without call
+    chains, of the leaf alone), the device and backend's by what they
+    were doing, and how many chains were unwound to the thread's first
+    function.
+    """
+    out = data + '.script.txt'
+    perf_run(o, ['script', '-i', data] + PERF_SCRIPT, out)
+    counts = dict.fromkeys(PROFILE_CLASSES, 0)
+    parts = dict.fromkeys([x for x, _ in DEVICE_PARTS] + ['rest'], 0)
+    whole = 0
+    frames = []
+    with open(out) as f:
+        # A sample with a chain: its header line (the tid), a frame a line
+        # (tab, ip, symbol), a blank line; without: tid, ip, symbol
+        for line in itertools.chain(f, ['']):
+            if line.startswith('\t'):
+                fields = line.split(None, 1)
+                frames.append(fields[1] if len(fields) > 1 else '[unknown]')
+                continue
+            if frames:
+                frames = [x.replace(' (inlined)', '').strip()
+                          for x in frames]
+                cls, part = profile_class(frames)
+                counts[cls] += 1
+                if part:
+                    parts[part] += 1
+                whole += frames[-1] in CHAIN_ROOTS
+            fields = line.split(None, 2)
+            frames = fields[2:]
+    return counts, parts, whole
+
+
+def bench_profile(o):
+    """
+    profile: patched and stock on their own swtpm, as in part qtest; for
+    each command, perf record on both at once while they take turns in
+    blocks of commands (the order alternating by block), so that what
+    else the machine does weighs on both alike; each perf sees its own
+    QEMU only, idle while the other works. A perf that cannot run makes
+    a report of why, not a failure.
+    """
+    def skip(reason):
+        print('bench: profile: skipped: ' + reason, flush=True)
+        return {'skipped': reason}
+
+    def record(vm, data, callgraph):
+        perf = PerfRecord(o, vm, data, callgraph)
+        perfs.append(perf)
+        return perf
+
+    if not shutil.which(o.perf):
+        return skip('%s not found (Debian: linux-perf)' % o.perf)
+    vms, runs, perfs = {}, {}, []
+    per = -(-o.profile_count // PROFILE_BLOCKS)
+    nochain = None
+    try:
+        vms['patched'] = QtestVM('profile-patched', o.qemu, o.work)
+        vms['stock'] = QtestVM('profile-stock', o.stock, o.work)
+        # DWARF call chains if this perf can, else none
+        try:
+            probe = record(vms['patched'], os.path.join(
+                vms['patched'].dir, 'probe.data'), True)
+            time.sleep(PERF_SETTLE)
+            probe.stop()
+        except PerfError as err:
+            nochain = str(err)
+        for name, command in QTEST_COMMANDS:
+            got = {}
+            for v, vm in vms.items():
+                for _ in range(PROFILE_WARMUP):
+                    vm.transact(command)
+                got[v] = {'data': os.path.join(vm.dir, name + '.data')}
+                got[v]['perf'] = record(vm, got[v]['data'], not nochain)
+            time.sleep(PERF_SETTLE)
+            for v, vm in vms.items():
+                got[v]['perf'].check()
+                got[v]['cpu'] = vm.cpu_seconds()
+            for b in range(PROFILE_BLOCKS):
+                for v in (('patched', 'stock') if b % 2 == 0 else
+                          ('stock', 'patched')):
+                    for _ in range(per):
+                        rc = vms[v].transact(command)
+                        if rc != 0:
+                            raise RuntimeError('%s: %s answered 0x%x' %
+                                               (v, name, rc))
+            for v, vm in vms.items():
+                got[v]['cpu'] = vm.cpu_seconds() - got[v]['cpu']
+            for v in vms:
+                got[v]['perf'].stop()
+            for v, g in got.items():
+                e = perf_self(o, g['data'])
+                e['total'] = sum(n for n, _, _ in e['syms'])
+                if not e['total']:
+                    raise PerfError('no samples in %s (%s)' %
+                                    (g['data'], e['event']))
+                e['classes'], e['parts'], e['whole'] = perf_chains(
+                    o, g['data'])
+                e['cpu'] = g['cpu'] / (per * PROFILE_BLOCKS)
+                e['data'] = g['data']
+                runs[(name, v)] = e
+    except PerfError as err:
+        return skip(str(err))
+    finally:
+        for perf in perfs:
+            perf.kill()
+        for vm in vms.values():
+            vm.stop()
+    return {'skipped': None, 'callgraph': not nochain, 'nochain': nochain,
+            'runs': runs, 'count': per * PROFILE_BLOCKS}
+
+
 BIG_SIZES = (4096, 8192, 65536)
 BIG_WINDOWS = (gr.W_FULL, 512)
 BIG_BUFFER = 64 * 1024
@@ -700,7 +974,7 @@ def fit2(points):
 TARGET_RATIO = 1.02
 
 
-def report_qtest(o, q, w):
+def report_qtest(o, q, w, prof=None):
     w('## 1. No regression, through qtest\n')
     w('%d rounds; in each, for each command, %d commands on one QEMU then '
       '%d on the other (the order alternating by round), driven by the '
@@ -730,24 +1004,253 @@ def report_qtest(o, q, w):
             fmt_spread(s['cpu'], 1e6),
             fmt_spread(cr, 1, 3) if cr else 'n/a'))
     w('')
-    misses = []
+    misses, missed = [], []
     for name, _ in QTEST_COMMANDS:
         p, s = q[(name, 'patched')], q[(name, 'stock')]
         lr = [a / b for a, b in zip(p['lat'], s['lat'])]
         med = statistics.median(lr)
         if med > TARGET_RATIO:
+            missed.append(name)
             misses.append('%s by %.1f %% (%s)' % (
                 name, 100 * (med / TARGET_RATIO - 1),
                 'its rounds span 1.0, so %d rounds do not tell it from '
                 'noise' % len(lr) if min(lr) < 1.0 < max(lr) else
                 'every round above 1.0'))
     if misses:
+        if prof is None:
+            why = ('No profile was taken in this run (part profile, '
+                   '`--only qtest,profile`).')
+        elif prof['skipped']:
+            why = 'No profile: %s (section 1b).' % prof['skipped'].rstrip(
+                '.')
+        else:
+            why = ('The profile of section 1b (+-: 2 sigma of its sample '
+                   'counts alone): %s' % profile_verdicts(prof, missed, q))
         w('Against the target of %.2f, the median latency ratio misses for '
-          '%s. No profile was taken in this run.\n'
-          % (TARGET_RATIO, '; '.join(misses)))
+          '%s. %s\n' % (TARGET_RATIO, '; '.join(misses), why))
     else:
         w('Every median latency ratio is within the target of %.2f.\n'
           % TARGET_RATIO)
+
+
+def profile_shares(e):
+    """
+    Shares of e's samples: of the device and backend's symbols
+    themselves (self), and of each class of call chain.
+    """
+    sh = {'device_self': sum(n for n, _, s in e['syms']
+                             if s.startswith(DEVICE_SYMS)) / e['total']}
+    chains = sum(e['classes'].values()) or float('nan')
+    for c in PROFILE_CLASSES:
+        sh[c] = e['classes'][c] / chains
+    return sh
+
+
+def profile_device(p, name, v):
+    """
+    The device and backend's share of a profile (with their callees
+    when there are call chains), its CPU time per command in us and
+    that time's 2 sigma from the sample count.
+    """
+    e = p['runs'][(name, v)]
+    if p['callgraph']:
+        k, n = e['classes']['device'], sum(e['classes'].values())
+    else:
+        k = sum(x for x, _, s in e['syms'] if s.startswith(DEVICE_SYMS))
+        n = e['total']
+    us = 1e6 * e['cpu']
+    return k / n, us * k / n, 2 * us * k ** 0.5 / n
+
+
+def profile_figures(p, name):
+    """
+    name's device and backend, patched against stock, in words; and the
+    most (2 sigma) that the patched QEMU's may cost more, in us.
+    """
+    sp, up, ep = profile_device(p, name, 'patched')
+    ss, us, es = profile_device(p, name, 'stock')
+    d, e = up - us, (ep ** 2 + es ** 2) ** 0.5
+    cp = 1e6 * p['runs'][(name, 'patched')]['cpu']
+    cs = 1e6 * p['runs'][(name, 'stock')]['cpu']
+    return ('for %s the device and backend%s account for %.1f %% of the '
+            'patched emulator\'s samples against %.1f %% of stock\'s, '
+            '%.1f against %.1f us of CPU per command (%+.1f +- %.1f us; '
+            'the whole emulator %.0f against %.0f us)'
+            % (name, ' with their callees' if p['callgraph'] else '',
+               100 * sp, 100 * ss, up, us, d, e, cp, cs), d + e)
+
+
+def profile_verdicts(p, names, q=None):
+    """
+    What the profile says of these commands; with section 1's results,
+    whether the series' code can make their latencies' difference.
+    """
+    said, below, enough = [], [], []
+    for name in names:
+        text, most = profile_figures(p, name)
+        if q is not None:
+            lat = 1e6 * (statistics.median(q[(name, 'patched')]['lat']) -
+                         statistics.median(q[(name, 'stock')]['lat']))
+            if lat <= 0:
+                text += ('; its median latency in section 1 is not the '
+                         'higher one (%+.1f us)' % lat)
+            elif most <= 0:
+                text += (': none of the %.1f us by which the median '
+                         'latencies differ' % lat)
+                below.append(name)
+            elif most < lat:
+                text += (': at most %.1f of the %.1f us by which the median '
+                         'latencies differ' % (most, lat))
+                below.append(name)
+            else:
+                text += (': as much as the %.1f us by which the median '
+                         'latencies differ' % lat)
+                enough.append(name)
+        said.append(text)
+    s = '; '.join(said) + '.'
+    if below:
+        s += (' So for %s the difference cannot be CPU time of the code '
+              'the series changes (tpm_crb, the tpm backend): it is in '
+              'what both QEMUs share (the client, qtest, the sockets, the '
+              'scheduler, swtpm) or noise, unless the series\' code spends '
+              'it waiting off the CPU, which no sample sees.'
+              % ' and '.join(below))
+    if enough:
+        s += (' For %s the profile cannot rule the series out.'
+              % ' and '.join(enough))
+    return s
+
+
+def short_sym(dso, sym):
+    if dso.startswith('qemu-system'):
+        return sym
+    return '%s [%s]' % (sym, 'kernel' if dso.startswith('[kernel')
+                        else dso)
+
+
+def report_profile(o, p, w, q=None):
+    w('## 1b. Where the emulator\'s time goes (perf)\n')
+    if p['skipped']:
+        w('Not profiled: %s. The part skips rather than fails the bench; '
+          'it needs perf (Debian: linux-perf) allowed to attach to the '
+          'emulator: as root, with CAP_PERFMON, or with '
+          'kernel.perf_event_paranoid at 2 or less (Debian\'s default, 3, '
+          'forbids it to other users).\n' % p['skipped'].rstrip('.'))
+        return
+    runs = p['runs']
+    first = runs[(QTEST_COMMANDS[0][0], 'patched')]
+    rec = 'perf record -F %d%s -p PID -o FILE' % (
+        PROFILE_FREQ, ' --call-graph dwarf,%d' % PROFILE_STACK
+        if p['callgraph'] else '')
+    w('Each QEMU on its own swtpm through qtest, as in section 1; for '
+      'each command, after %d unmeasured, %d more on each under `%s` (PID: '
+      'the emulator, all its threads; FILE: %s/qtest-profile-QEMU/'
+      'COMMAND.data), both QEMUs under perf at once and taking turns in '
+      '%d blocks (the order alternating by block), so that the rest of '
+      'the machine weighs on both alike; each perf samples its own QEMU, '
+      'idle while the other works. Then `perf report -i FILE %s` for the '
+      'self samples (the total, the top symbols, those of the device and '
+      'backend: %s) and `perf script -i FILE %s` for the call chains%s. '
+      'CPU per command: the emulator\'s, from /proc/PID/stat over the '
+      'turns, under perf: '
+      'with perf\'s own cost per sample%s, the same on both, so the us '
+      'derived from it are upper bounds. On-CPU time only: swtpm\'s time '
+      'and the emulator\'s waits are not in the samples.\n'
+      % (PROFILE_WARMUP, p['count'], rec, o.work, PROFILE_BLOCKS,
+         ' '.join("'|'" if a == '|' else a for a in PERF_REPORT),
+         ', '.join(x + '*' for x in DEVICE_SYMS), ' '.join(PERF_SCRIPT),
+         '' if p['callgraph'] else
+         ' (none here: with --call-graph dwarf, %s; each sample is classed '
+         'by its leaf symbol alone)' % p['nochain'].rstrip('.'),
+         ' (the stack copied)' if p['callgraph'] else ''))
+    w('A sample is the device and backend\'s when a frame of its chain is '
+      'one of theirs (their code and what it calls, the backend\'s socket '
+      'I/O to swtpm included) or thread_pool_submit_aio (the hand-over to '
+      'the worker thread, which stock\'s tpm_crb_mmio_write and '
+      'tpm_backend_deliver_request reach by tail calls, leaving no frame '
+      'of theirs); else qtest\'s when one is %s (qtest and '
+      'its chardev socket); else the main loop\'s when it is under %s '
+      '(polling, timers, bottom halves); else other (the thread pool\'s '
+      'own work and waits, ...).%s\n'
+      % (', '.join(x + '*' for x in QTEST_SYMS), LOOP_SYMS[0],
+         ' %.0f %% of the chains were unwound to their thread\'s first '
+         'function (%d bytes of stack per sample); one cut short loses '
+         'its outermost frames.' % (
+             100 * sum(e['whole'] for e in runs.values()) /
+             sum(sum(e['classes'].values()) for e in runs.values()),
+             PROFILE_STACK) if p['callgraph'] else ''))
+    if first['event'].startswith('cpu-clock'):
+        w('The event is %s: this machine offers perf no hardware '
+          'counters, so it samples on a timer, and time the kernel spends '
+          'with interrupts masked is charged to where it unmasks them '
+          '(finish_task_switch, _raw_spin_unlock_irqrestore): the context '
+          'switches and wake-ups of each round trip on the sockets.\n'
+          % first['event'])
+    else:
+        w('The event is %s%s.\n' % (
+            first['event'], ' (user space only: the kernel\'s time is not '
+            'sampled)' if first['event'].endswith(':u') else ''))
+    w('| command | QEMU | samples (lost) | CPU per command (us) | '
+      'device + backend, self | device + backend, %s | qtest + chardev | '
+      'main loop | other |' % ('with callees' if p['callgraph'] else
+                               'by leaf (no chains)'))
+    w('|---|---|---|---|---|---|---|---|---|')
+    for name, _ in QTEST_COMMANDS:
+        for v in ('patched', 'stock'):
+            e = runs[(name, v)]
+            sh = profile_shares(e)
+            cpu = 1e6 * e['cpu']
+            w('| %s | %s | %d (%d) | %.0f | %.2f %% | %.1f %% (%.1f us) | '
+              '%.1f %% | %.1f %% | %.1f %% |'
+              % (name, v, e['total'], e['lost'], cpu,
+                 100 * sh['device_self'], 100 * sh['device'],
+                 sh['device'] * cpu, 100 * sh['qtest'], 100 * sh['loop'],
+                 100 * sh['other']))
+    w('')
+    if p['callgraph']:
+        w('The device and backend\'s samples by what their chain was '
+          'doing (a frame starting %s), in us of CPU per command:\n'
+          % ', '.join(x for _, x in DEVICE_PARTS))
+        w('| command | QEMU | reading from swtpm\'s sockets | writing to '
+          'them | handing the command to the worker thread | the rest | '
+          'all |')
+        w('|---|---|---|---|---|---|---|')
+        for name, _ in QTEST_COMMANDS:
+            for v in ('patched', 'stock'):
+                e = runs[(name, v)]
+                us = 1e6 * e['cpu'] / sum(e['classes'].values())
+                cells = [e['parts'][x] * us for x, _ in DEVICE_PARTS]
+                cells.append(e['parts']['rest'] * us)
+                w('| %s | %s | %s | %.1f |' % (
+                    name, v, ' | '.join('%.1f' % x for x in cells),
+                    e['classes']['device'] * us))
+        w('')
+    top = 8
+    w('The top %d symbols by self samples (%% of the emulator\'s):\n' % top)
+    w('| command | # | patched | % | stock | % |')
+    w('|---|---|---|---|---|---|')
+    for name, _ in QTEST_COMMANDS:
+        ep, es = runs[(name, 'patched')], runs[(name, 'stock')]
+        for i in range(top):
+            cells = []
+            for e in (ep, es):
+                if i < len(e['syms']):
+                    n, dso, sym = e['syms'][i]
+                    cells += ['`%s`' % short_sym(dso, sym),
+                              '%.1f' % (100 * n / e['total'])]
+                else:
+                    cells += ['', '']
+            w('| %s | %d | %s |' % (name if i == 0 else '', i + 1,
+                                    ' | '.join(cells)))
+    w('')
+    w('Per command (+-: 2 sigma of the sample counts alone; from one '
+      'run to another the figures move more): %s%s\n'
+      % (profile_verdicts(p, [name for name, _ in QTEST_COMMANDS]),
+         ' Section 1 says what that means for the ratios that miss the '
+         'target.' if q is not None and any(
+             statistics.median(a / b for a, b in zip(
+                 q[(name, 'patched')]['lat'], q[(name, 'stock')]['lat']))
+             > TARGET_RATIO for name, _ in QTEST_COMMANDS) else ''))
 
 
 def report_kernel(o, k, w):
@@ -941,10 +1444,12 @@ def report_memory(o, m, w):
 
 
 # What each part needs beyond --qemu and --work, and its report section
-PARTS = ['qtest', 'qtest-big', 'memory', 'kernel', 'chunks']
-NEEDS = {'qtest': ['stock'], 'qtest-big': [], 'memory': ['stock'],
-         'kernel': ['stock', 'guest'], 'chunks': ['stock', 'guest']}
-SECTIONS = [('qtest', report_qtest), ('kernel', report_kernel),
+PARTS = ['qtest', 'profile', 'qtest-big', 'memory', 'kernel', 'chunks']
+NEEDS = {'qtest': ['stock'], 'profile': ['stock'], 'qtest-big': [],
+         'memory': ['stock'], 'kernel': ['stock', 'guest'],
+         'chunks': ['stock', 'guest']}
+SECTIONS = [('qtest', report_qtest), ('profile', report_profile),
+            ('kernel', report_kernel),
             ('chunks', report_chunks), ('qtest-big', report_big),
             ('memory', report_memory)]
 
@@ -972,9 +1477,12 @@ def write_report(o, results, secs, seconds):
     if o.only:
         w('A partial run (`--only %s`): `make bench` runs every part and '
           'writes them all to docs/.\n' % ','.join(o.only))
+    # Sections 1 and 1b each use the other's results when both ran
+    other = {'qtest': 'profile', 'profile': 'qtest'}
     for part, section in SECTIONS:
         if part in results:
-            section(o, results[part], w)
+            section(o, results[part], w, *([results.get(other[part])]
+                                           if part in other else []))
             w('This part: %.0f s of the run; alone, `%s`.\n'
               % (secs[part], alone(o, part)))
     w('Reproduce: `make bench` (%.0f s here).' % seconds)
@@ -1025,6 +1533,8 @@ def main():
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--rounds-guest', type=int, default=3)
     ap.add_argument('--qtest-count', type=int, default=500)
+    ap.add_argument('--profile-count', type=int, default=2000)
+    ap.add_argument('--perf', default='perf')
     ap.add_argument('--big-count', type=int, default=40)
     ap.add_argument('--mem-count', type=int, default=10000)
     ap.add_argument('--seed', type=int, default=16)
@@ -1049,6 +1559,7 @@ def main():
     os.makedirs(o.work, exist_ok=True)
     os.makedirs(o.out, exist_ok=True)
     run = {'qtest': ('qtest, patched and stock alternating', bench_qtest),
+           'profile': ('qtest under perf, patched and stock', bench_profile),
            'qtest-big': ('qtest, 4 to 64 KiB on a fake swtpm at windows '
                          'of 3968 and 512', bench_qtest_big),
            'memory': ('qtest, memory over %d random commands each'

@@ -29,7 +29,7 @@ build) pkgs="$pkgs seabios ipxe-qemu qemu-system-x86" ;;
 check|run) pkgs="$pkgs $run" ;;
 series) pkgs="$pkgs $run python3-sphinx python3-sphinx-rtd-theme" ;;
 fuzz) pkgs="$pkgs $run clang libfuzzer-14-dev llvm-14" ;;
-bench) pkgs="$pkgs $run gnuplot-nox" ;;
+bench) pkgs="$pkgs $run gnuplot-nox linux-perf" ;;
 ci) pkgs="$pkgs $run clang libfuzzer-14-dev llvm-14" ;;
 *)
     echo "install-deps: unknown purpose '$purpose'" >&2
