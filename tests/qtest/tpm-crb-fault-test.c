@@ -323,8 +323,8 @@ static void test_swtpm_stall_cancel(void)
 /*
  * A reset while swtpm is stopped: the reset waits FINISH_TIMEOUT_MS for
  * the command, closes the data channel, and the new one cannot be set up
- * (CTRL_TIMEOUT_MS): QMP answers again after both, with the two errors
- * in the log. Once swtpm runs again, the next reset serves.
+ * (CTRL_TIMEOUT_MS): QMP answers again after both, with the errors in
+ * the log, and tpmSts set. Once swtpm runs again, the next reset serves.
  */
 static void test_swtpm_stall_reset(void)
 {
@@ -346,6 +346,9 @@ static void test_swtpm_stall_reset(void)
                        "within 10000 ms; closing the data channel");
     assert_logged_once(p, "tpm-emulator: swtpm did not answer within "
                        "10000 ms; disconnecting its control channel");
+    /* The TPM did not start: the VM runs on, the guest sees tpmSts. */
+    assert_logged_once(p, "tpm-crb: the TPM backend failed to start");
+    g_assert_true(crb_tpm_sts(p));
 
     kill(f.pid, SIGCONT);
     wait_chardev_connected(p);
