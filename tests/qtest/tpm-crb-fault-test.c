@@ -215,6 +215,25 @@ static void swtpm_fixture_stop(SwtpmFixture *f)
     g_free(f->dir);
 }
 
+/* A fresh swtpm, the emulator on it, and TPM2_Startup done. */
+static TPMProc *start_with_swtpm(SwtpmFixture *f)
+{
+    TPMProc *p;
+
+    swtpm_fixture_start(f);
+    p = start_emulator(f->addr->u.q_unix.path);
+    g_assert_cmphex(crb_run(p, startup, sizeof(startup)), ==, 0);
+    return p;
+}
+
+/* quit (exit status 0), then stop swtpm and remove its state. */
+static void quit_with_swtpm(TPMProc *p, SwtpmFixture *f)
+{
+    g_assert_cmpint(tpm_proc_quit(p), ==, 0);
+    tpm_proc_free(p);
+    swtpm_fixture_stop(f);
+}
+
 /* Stop swtpm and start a command: it is surely in flight. */
 static void start_stalled_command(TPMProc *p, SwtpmFixture *f)
 {
@@ -234,9 +253,7 @@ static void test_swtpm_sigkill_during_command(void)
     SwtpmFixture f;
     TPMProc *p;
 
-    swtpm_fixture_start(&f);
-    p = start_emulator(f.addr->u.q_unix.path);
-    g_assert_cmphex(crb_run(p, startup, sizeof(startup)), ==, 0);
+    p = start_with_swtpm(&f);
 
     start_stalled_command(p, &f);
     kill(f.pid, SIGKILL);
@@ -262,9 +279,7 @@ static void test_swtpm_sigkill_during_command(void)
     g_assert_cmphex(crb_run(p, get_random, sizeof(get_random)), ==, 0);
     g_assert_false(crb_tpm_sts(p));
 
-    g_assert_cmpint(tpm_proc_quit(p), ==, 0);
-    tpm_proc_free(p);
-    swtpm_fixture_stop(&f);
+    quit_with_swtpm(p, &f);
 }
 
 /*
@@ -281,9 +296,7 @@ static void test_swtpm_stall_cancel(void)
     TPMProc *p;
     uint32_t rc;
 
-    swtpm_fixture_start(&f);
-    p = start_emulator(f.addr->u.q_unix.path);
-    g_assert_cmphex(crb_run(p, startup, sizeof(startup)), ==, 0);
+    p = start_with_swtpm(&f);
 
     start_stalled_command(p, &f);
     t0 = g_get_monotonic_time();
@@ -332,9 +345,7 @@ static void test_swtpm_stall_reset(void)
     int64_t ms;
     TPMProc *p;
 
-    swtpm_fixture_start(&f);
-    p = start_emulator(f.addr->u.q_unix.path);
-    g_assert_cmphex(crb_run(p, startup, sizeof(startup)), ==, 0);
+    p = start_with_swtpm(&f);
 
     start_stalled_command(p, &f);
     ms = system_reset(p);
@@ -357,9 +368,7 @@ static void test_swtpm_stall_reset(void)
     g_assert_cmphex(crb_run(p, startup, sizeof(startup)), ==, 0);
     g_assert_cmphex(crb_run(p, get_random, sizeof(get_random)), ==, 0);
 
-    g_assert_cmpint(tpm_proc_quit(p), ==, 0);
-    tpm_proc_free(p);
-    swtpm_fixture_stop(&f);
+    quit_with_swtpm(p, &f);
 }
 
 /*
@@ -371,14 +380,13 @@ static void test_swtpm_stall_migrate(void)
 {
     g_autofree char *uri = NULL;
     g_autofree char *cmd = NULL;
+    g_autofree char *status = NULL;
+    g_autofree char *desc = NULL;
     SwtpmFixture f;
-    gint64 deadline;
     TPMProc *p;
     QDict *rsp;
 
-    swtpm_fixture_start(&f);
-    p = start_emulator(f.addr->u.q_unix.path);
-    g_assert_cmphex(crb_run(p, startup, sizeof(startup)), ==, 0);
+    p = start_with_swtpm(&f);
 
     start_stalled_command(p, &f);
     uri = g_strdup_printf("file:%s/migration", f.dir);
@@ -388,24 +396,9 @@ static void test_swtpm_stall_migrate(void)
     g_assert_true(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
 
-    deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-    for (;;) {
-        const char *status;
-
-        rsp = tpm_proc_qmp(p, "{'execute': 'query-migrate'}");
-        status = qdict_get_try_str(qdict_get_qdict(rsp, "return"), "status");
-        if (status && !strcmp(status, "failed")) {
-            g_test_message("migration: %s",
-                           qdict_get_try_str(qdict_get_qdict(rsp, "return"),
-                                             "error-desc"));
-            qobject_unref(rsp);
-            break;
-        }
-        g_assert_cmpstr(status, !=, "completed");
-        qobject_unref(rsp);
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(100 * 1000);
-    }
+    status = tpm_proc_wait_migration(p, 60000, &desc);
+    g_test_message("migration: %s", desc ? desc : "(no error-desc)");
+    g_assert_cmpstr(status, ==, "failed");
     assert_logged_once(p, "did not finish within 10000 ms");
     assert_qmp_alive(p);
 
@@ -414,9 +407,7 @@ static void test_swtpm_stall_migrate(void)
     g_assert_false(crb_tpm_sts(p));
     g_assert_cmphex(crb_run(p, get_random, sizeof(get_random)), ==, 0);
 
-    g_assert_cmpint(tpm_proc_quit(p), ==, 0);
-    tpm_proc_free(p);
-    swtpm_fixture_stop(&f);
+    quit_with_swtpm(p, &f);
 }
 
 /*
@@ -432,9 +423,7 @@ static void test_swtpm_stall_quit(void)
     gint64 t0;
     TPMProc *p;
 
-    swtpm_fixture_start(&f);
-    p = start_emulator(f.addr->u.q_unix.path);
-    g_assert_cmphex(crb_run(p, startup, sizeof(startup)), ==, 0);
+    p = start_with_swtpm(&f);
 
     start_stalled_command(p, &f);
     t0 = g_get_monotonic_time();

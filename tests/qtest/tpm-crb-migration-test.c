@@ -150,31 +150,7 @@ static char *vm_runstate(VM *vm)
 /* Poll query-migrate until a final status; returns it, *desc if failed. */
 static char *vm_wait_migration(VM *vm, char **desc)
 {
-    gint64 deadline = g_get_monotonic_time() + MIGRATION_TIMEOUT_US;
-
-    for (;;) {
-        QDict *rsp = vm_qmp(vm, "{'execute': 'query-migrate'}");
-        QDict *ret = qdict_get_qdict(rsp, "return");
-        const char *status = qdict_haskey(ret, "status") ?
-            qdict_get_str(ret, "status") : "";
-
-        if (!strcmp(status, "completed") || !strcmp(status, "failed") ||
-            !strcmp(status, "cancelled")) {
-            char *result = g_strdup(status);
-
-            if (desc) {
-                *desc = qdict_haskey(ret, "error-desc") ?
-                    g_strdup(qdict_get_str(ret,
-                                                           "error-desc")) :
-                    NULL;
-            }
-            qobject_unref(rsp);
-            return result;
-        }
-        qobject_unref(rsp);
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(5 * 1000);
-    }
+    return tpm_proc_wait_migration(vm->p, MIGRATION_TIMEOUT_US / 1000, desc);
 }
 
 static void vm_migrate(VM *src, const char *uri)

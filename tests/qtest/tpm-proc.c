@@ -275,6 +275,33 @@ QDict *tpm_proc_qmp(TPMProc *p, const char *json)
     }
 }
 
+char *tpm_proc_wait_migration(TPMProc *p, int timeout_ms, char **desc)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
+
+    for (;;) {
+        QDict *rsp = tpm_proc_qmp(p, "{'execute': 'query-migrate'}");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *status = qdict_haskey(ret, "status") ?
+            qdict_get_str(ret, "status") : "";
+
+        if (!strcmp(status, "completed") || !strcmp(status, "failed") ||
+            !strcmp(status, "cancelled")) {
+            char *result = g_strdup(status);
+
+            if (desc) {
+                *desc = qdict_haskey(ret, "error-desc") ?
+                    g_strdup(qdict_get_str(ret, "error-desc")) : NULL;
+            }
+            qobject_unref(rsp);
+            return result;
+        }
+        qobject_unref(rsp);
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(5 * 1000);
+    }
+}
+
 static void tpm_proc_wait_cb(GObject *source, GAsyncResult *res,
                              gpointer opaque)
 {

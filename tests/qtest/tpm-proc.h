@@ -67,5 +67,10 @@ void tpm_proc_writel(TPMProc *p, uint64_t addr, uint32_t val);
 
 /* One QMP command; returns the reply object (events skipped). */
 QDict *tpm_proc_qmp(TPMProc *p, const char *json);
+/*
+ * Poll query-migrate (bounded by timeout_ms) until a final status:
+ * returns it, and in *desc (if desc) the error-desc of a failure or NULL.
+ */
+char *tpm_proc_wait_migration(TPMProc *p, int timeout_ms, char **desc);
 
 #endif /* TESTS_TPM_PROC_H */
