@@ -1026,36 +1026,16 @@ static void tpm_crb_realize(DeviceState *dev, Error **errp)
     }
 }
 
-static void tpm_crb_unrealize(DeviceState *dev)
-{
-    CRBState *s = CRB(dev);
-
-    qemu_unregister_reset(tpm_crb_reset, dev);
-    /* The worker may still be writing into response_buffer. */
-    tpm_backend_finish_sync(s->tpmbe);
-
-    if (s->ppi_enabled) {
-        memory_region_del_subregion(get_system_memory(), &s->ppi.ram);
-    }
-    memory_region_del_subregion(get_system_memory(), &s->cmdmem);
-    memory_region_del_subregion(get_system_memory(), &s->mmio);
-
-    g_clear_pointer(&s->command_buffer, g_byte_array_unref);
-    g_clear_pointer(&s->response_buffer, g_byte_array_unref);
-    g_clear_pointer(&s->window_at_load, g_free);
-
-    if (s->migration_blocker) {
-        migrate_del_blocker(&s->migration_blocker);
-    }
-}
-
 static void tpm_crb_class_init(ObjectClass *klass, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     TPMIfClass *tc = TPM_IF_CLASS(klass);
 
+    /*
+     * No unrealize, as upstream: the device cannot be hot-unplugged, and
+     * its backend holds a reference to it (tpm_backend_init()).
+     */
     dc->realize = tpm_crb_realize;
-    dc->unrealize = tpm_crb_unrealize;
     device_class_set_props(dc, tpm_crb_properties);
     dc->vmsd = &vmstate_tpm_crb;
     dc->user_creatable = true;

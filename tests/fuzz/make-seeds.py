@@ -13,7 +13,7 @@ import os
 import struct
 
 (LOCALITY, CTRL_REQ, WINDOW, HEADER, NEXT_CHUNK, START, RETRY, CANCEL,
- REGISTER, REPLY, WAIT, MIGRATE) = range(12)
+ REGISTER, REPLY, WAIT, MIGRATE, READ, RESTART, MIGRATE_TO) = range(15)
 W = 64
 
 
@@ -67,6 +67,27 @@ AT_COMMAND_LEN = 128 + 19
 def migrate_set(at, value):
     """Save, set the four bytes at at to value, load back."""
     return bytes([MIGRATE]) + struct.pack('>HBI', 0x8000 | at, 0, value)
+
+
+def restart(buffer, fails=False):
+    """The TPM restarts with a buffer of buffer bytes, or fails to."""
+    return bytes([RESTART]) + struct.pack('>HB', buffer, fails)
+
+
+def migrate_to(buffer, at=0, flip=0):
+    """Save, change a byte, load into a TPM of buffer bytes."""
+    return bytes([MIGRATE_TO]) + struct.pack('>HHB', buffer, at, flip)
+
+
+def upload_zeros(pieces, second=b''):
+    """A command of 200 bytes, code 0, its first pieces of zeros (the
+    second starting with second), without Start."""
+    first = b'\x80\x01' + struct.pack('>I', 200) + bytes(W - 6)
+    out = locality() + cmd_ready() + window(0, first)
+    for k in range(1, pieces):
+        piece = second + bytes(W - len(second)) if k == 1 else bytes(W)
+        out += bytes([NEXT_CHUNK]) + window(0, piece)
+    return out + bytes([NEXT_CHUNK])
 
 
 def mid_download(size):
@@ -125,6 +146,27 @@ SEEDS = {
     # The command's length 2: the response's length is read from it
     'migrate-set-command-2': locality() + cmd_ready() +
     upload_part(200, 2) + migrate_set(AT_COMMAND_LEN, 2),
+    # The command's length 6: the response's length (0) and offset (0)
+    # are read from the zeros after it, and the command is short
+    'migrate-set-command-6': upload_zeros(2) +
+    migrate_set(AT_COMMAND_LEN, 6),
+    # The command's length 64: a response of 4 bytes is read after it,
+    # which the upload discards
+    'migrate-set-upload-response': upload_zeros(2, b'\0\0\0\x04') +
+    migrate_set(AT_COMMAND_LEN, 64),
+    # A TPM of 48 bytes: no chunking; one command fits, a larger one is
+    # refused by the device, nextChunk is ignored
+    'restart-48': restart(48) + locality() + cmd_ready() + upload(40) +
+    header(60) + bytes([NEXT_CHUNK, START, WAIT, RETRY]) + restart(4096),
+    'restart-fails': restart(4096, True) + locality() + cmd_ready() +
+    upload(100) + download(1) + restart(4096),
+    'restart-0': restart(0) + locality() + cmd_ready() + upload(12),
+    # The destination's TPM has a smaller buffer than the transfer
+    'migrate-to-smaller-upload': locality() + cmd_ready() +
+    upload_part(200, 2) + migrate_to(100),
+    'migrate-to-smaller-response': mid_download(200) + migrate_to(150),
+    'migrate-to-larger': mid_download(200) + migrate_to(4000) +
+    download(3),
     'register-writes': bytes([REGISTER, 0x40, 0, 0, 0, 2, 2,
                               REGISTER, 0x08, 0, 0, 0, 1, 2,
                               REGISTER, 0x4c, 0, 0, 0, 6, 0]),

@@ -57,6 +57,7 @@ struct TPMEmu {
     /* TPM model */
     uint32_t max_size;
     uint32_t cur_size;
+    bool init_fails;
     bool running;
     uint8_t locality;
     uint8_t established;
@@ -390,6 +391,10 @@ static void emu_handle_ctrl_locked(TPMEmu *emu, GByteArray *in,
         return;
     }
     case CMD_INIT:
+        if (emu->init_fails) {
+            res = EMU_TPM_FAIL;
+            break;
+        }
         emu->running = true;
         break;
     case CMD_STOP:
@@ -492,17 +497,19 @@ static void emu_handle_ctrl_locked(TPMEmu *emu, GByteArray *in,
         break;
     case CMD_SET_BUFFERSIZE: {
         uint32_t wanted = get_be32(req);
+        /* A TPM built with a buffer smaller than the usual minimum */
+        uint32_t min_size = MIN(EMU_MIN_BUFFER_SIZE, emu->max_size);
 
         if (wanted && emu->running) {
             res = EMU_TPM_BAD_ORDINAL;
             break;
         }
         if (wanted) {
-            emu->cur_size = CLAMP(wanted, EMU_MIN_BUFFER_SIZE, emu->max_size);
+            emu->cur_size = CLAMP(wanted, min_size, emu->max_size);
         }
         put_be32(word, EMU_TPM_SUCCESS);
         put_be32(word + 4, emu->cur_size);
-        put_be32(word + 8, EMU_MIN_BUFFER_SIZE);
+        put_be32(word + 8, min_size);
         put_be32(word + 12, emu->max_size);
         g_byte_array_append(out, word, 16);
         return;
@@ -743,6 +750,20 @@ void tpm_emu_set_short_len(TPMEmu *emu, uint32_t len)
 {
     g_mutex_lock(&emu->lock);
     emu->short_len = len;
+    g_mutex_unlock(&emu->lock);
+}
+
+void tpm_emu_set_buffer_size(TPMEmu *emu, uint32_t buffer_size)
+{
+    g_mutex_lock(&emu->lock);
+    emu->max_size = emu->cur_size = buffer_size;
+    g_mutex_unlock(&emu->lock);
+}
+
+void tpm_emu_set_init_failure(TPMEmu *emu, bool fail)
+{
+    g_mutex_lock(&emu->lock);
+    emu->init_fails = fail;
     g_mutex_unlock(&emu->lock);
 }
 

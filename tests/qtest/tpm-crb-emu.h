@@ -63,6 +63,16 @@ void tpm_emu_set_reply(TPMEmu *emu, TPMEmuReply reply);
 void tpm_emu_set_response(TPMEmu *emu, const void *buf, size_t len);
 void tpm_emu_set_response_size(TPMEmu *emu, uint32_t size);
 void tpm_emu_set_short_len(TPMEmu *emu, uint32_t len);
+/*
+ * From now on the TPM's buffer is buffer_size bytes, as if started with
+ * it: a TPM built otherwise, as a migration's destination may have.
+ */
+void tpm_emu_set_buffer_size(TPMEmu *emu, uint32_t buffer_size);
+/*
+ * Whether CMD_INIT fails (TPM_FAIL), as a TPM that cannot start; the data
+ * channel answers as scripted all the same.
+ */
+void tpm_emu_set_init_failure(TPMEmu *emu, bool fail);
 /* The byte a SIZED response carries at offset i (i >= 10). */
 uint8_t tpm_emu_pattern_byte(uint32_t i);
 

@@ -10,17 +10,19 @@
  * cmdReady/goIdle, window writes, nextChunk, Start, crbRspRetry, cancel,
  * any register read or write, waiting), the device's state saved and
  * loaded back as a migration does (one byte of it changed, or four bytes
- * set to any value: a length or an offset), and changes
- * of what the TPM answers: an in-process fake of swtpm
- * (tests/qtest/tpm-crb-emu.c) that echoes the command, answers with a
- * response of any declared size, or with bytes taken from the input.
+ * set to any value: a length or an offset), possibly into a destination
+ * whose TPM has another buffer, and changes of the TPM: an in-process
+ * fake of swtpm (tests/qtest/tpm-crb-emu.c) that echoes the command,
+ * answers with a response of any declared size or with bytes taken from
+ * the input, and restarts with a buffer of any size or fails to start.
  * The device asserts its own invariants after every MMIO write and
  * completion; this target checks what the
  * guest sees: whenever a command completes, the window holds the first
  * chunk of exactly the response the TPM sent (or the device's own
  * TPM_RC_COMMAND_SIZE answer) and zeros after it, never bytes of an
  * earlier response; tpmSts is set only by a response the device must
- * refuse.
+ * refuse or a TPM that did not start; CapCRBChunk is offered exactly
+ * when the TPM's buffer is larger than the window (SPEC §3).
  */
 
 #include "qemu/osdep.h"
@@ -56,6 +58,8 @@ enum {
     STEP_WAIT,          /* until Start clears; then check the window */
     STEP_MIGRATE,       /* save, change a byte or a field, load back */
     STEP_READ,          /* any register, any size */
+    STEP_RESTART,       /* the TPM's buffer, whether it starts; a reset */
+    STEP_MIGRATE_TO,    /* as STEP_MIGRATE, to a TPM of another buffer */
     STEP_MAX
 };
 
@@ -68,6 +72,10 @@ static TPMEmuReply reply;
 static uint32_t reply_size;
 static uint8_t fixed[HEADER + WINDOW];
 static size_t fixed_len;
+
+/* The TPM's buffer and whether it failed to start, at the last reset */
+static uint32_t tpm_buffer = TPM_BUFFER;
+static bool tpm_failed;
 
 typedef struct Input {
     const uint8_t *p;
@@ -136,7 +144,8 @@ static GByteArray *expected_response(const GByteArray *cmd)
 /*
  * A command completed. The device accepts a response whose declared size
  * R has 10 <= R <= B and R <= the bytes sent; then the window holds its
- * first min(W, R) bytes and zeros. Otherwise tpmSts is set.
+ * first min(W, R) bytes and zeros. Otherwise tpmSts is set. B is the
+ * TPM's buffer, with chunking or (a buffer no larger than W) without.
  */
 static void check_completion(QTestState *s, unsigned count_before)
 {
@@ -166,7 +175,7 @@ static void check_completion(QTestState *s, unsigned count_before)
 
         rsp = expected_response(cmd);
         declared = rsp->len >= HEADER ? ldl_be_p(rsp->data + 2) : 0;
-        if (declared < HEADER || declared > TPM_BUFFER ||
+        if (declared < HEADER || declared > tpm_buffer ||
             declared > rsp->len) {
             g_assert_true(sts & R_CRB_CTRL_STS_tpmSts_MASK);
             return;
@@ -197,46 +206,91 @@ static void wait_completion(QTestState *s)
     }
 }
 
-/*
- * Save the device's state as a migration does (pre_save waits for an
- * executing command), change it, and load it back into the device. With
- * bit 15 of at clear, the byte at at is XORed with flip (0: no change);
- * with it set, the four bytes there become value, big-endian (a length
- * or an offset of any size, which single bytes rarely make). Returns
- * whether the load was accepted: then the state is one the device could
- * be in, and the next step's MMIO write asserts its invariants on it.
- */
-static bool migrate_device(uint16_t at, uint8_t flip, uint32_t value)
+static DeviceState *crb_device(void)
 {
-    DeviceState *dev = DEVICE(object_resolve_path_type("", "tpm-crb", NULL));
-    const VMStateDescription *vmsd = DEVICE_GET_CLASS(dev)->vmsd;
+    return DEVICE(object_resolve_path_type("", "tpm-crb", NULL));
+}
+
+/*
+ * The device's state as a migration saves it (pre_save waits for an
+ * executing command), in a buffer to load from.
+ */
+static QIOChannelBuffer *save_device(void)
+{
+    DeviceState *dev = crb_device();
     QIOChannelBuffer *out = qio_channel_buffer_new(4096);
     QIOChannelBuffer *in;
-    Error *err = NULL;
     QEMUFile *f;
-    int ret;
 
     f = qemu_file_new_output(QIO_CHANNEL(out));
-    g_assert_cmpint(vmstate_save_state(f, vmsd, dev, NULL, &error_abort),
-                    ==, 0);
+    g_assert_cmpint(vmstate_save_state(f, DEVICE_GET_CLASS(dev)->vmsd, dev,
+                                       NULL, &error_abort), ==, 0);
     g_assert_cmpint(qemu_fflush(f), ==, 0);
     /* Closing the file closes the channel, which frees its buffer. */
     in = qio_channel_buffer_new(out->usage);
     memcpy(in->data, out->data, out->usage);
     in->usage = out->usage;
     qemu_fclose(f);
-    if (at & 0x8000 && in->usage >= 4) {
-        stl_be_p(in->data + (at & 0x7fff) % (in->usage - 3), value);
-    } else if (in->usage) {
-        in->data[at % in->usage] ^= flip;
+    object_unref(OBJECT(out));
+    return in;
+}
+
+/*
+ * With bit 15 of at clear, the byte at at is XORed with flip (0: no
+ * change); with it set, the four bytes there become value, big-endian (a
+ * length or an offset of any size, which single bytes rarely make).
+ */
+static void change_state(QIOChannelBuffer *state, uint16_t at, uint8_t flip,
+                         uint32_t value)
+{
+    if (at & 0x8000 && state->usage >= 4) {
+        stl_be_p(state->data + (at & 0x7fff) % (state->usage - 3), value);
+    } else if (state->usage) {
+        state->data[at % state->usage] ^= flip;
     }
-    f = qemu_file_new_input(QIO_CHANNEL(in));
+}
+
+/*
+ * Load state into the device, and free it. Returns whether the load was
+ * accepted: then the state is one the device could be in, and the next
+ * step's MMIO write asserts its invariants on it.
+ */
+static bool load_device(QIOChannelBuffer *state)
+{
+    DeviceState *dev = crb_device();
+    const VMStateDescription *vmsd = DEVICE_GET_CLASS(dev)->vmsd;
+    Error *err = NULL;
+    QEMUFile *f;
+    int ret;
+
+    f = qemu_file_new_input(QIO_CHANNEL(state));
     ret = vmstate_load_state(f, vmsd, dev, vmsd->version_id, &err);
     qemu_fclose(f);
-    object_unref(OBJECT(out));
-    object_unref(OBJECT(in));
+    object_unref(OBJECT(state));
     error_free(err);
     return ret == 0;
+}
+
+/*
+ * Restart the TPM with a buffer of buffer bytes, starting or not, by a
+ * reset of the machine, and check what the guest then sees: chunking
+ * offered exactly when the buffer is larger than the window (SPEC §3),
+ * tpmSts exactly when the TPM did not start (SPEC §4).
+ */
+static void restart_tpm(QTestState *s, uint32_t buffer, bool fails)
+{
+    uint32_t intf, sts;
+
+    tpm_emu_set_buffer_size(emu, buffer);
+    tpm_emu_set_init_failure(emu, fails);
+    tpm_buffer = buffer;
+    tpm_failed = fails;
+    fuzz_reset(s);
+    intf = qtest_readl(s, CRB(A_CRB_INTF_ID));
+    sts = qtest_readl(s, CRB(A_CRB_CTRL_STS));
+    g_assert_cmpuint(!!(intf & R_CRB_INTF_ID_CapCRBChunk_MASK), ==,
+                     buffer > WINDOW);
+    g_assert_cmpuint(!!(sts & R_CRB_CTRL_STS_tpmSts_MASK), ==, fails);
 }
 
 /* Once the command that Start handed over has completed, check it. */
@@ -380,14 +434,24 @@ static void tpm_crb_fuzz(QTestState *s, const unsigned char *data,
             }
             break;
         }
-        case STEP_MIGRATE: {
+        case STEP_MIGRATE:
+        case STEP_MIGRATE_TO: {
+            uint32_t buffer = step == STEP_MIGRATE_TO ?
+                              take16(&in) % (TPM_BUFFER + 1) : 0;
             uint16_t at = take16(&in);
             uint8_t flip = take8(&in);
             uint32_t value = at & 0x8000 ? take32(&in) : 0;
+            QIOChannelBuffer *state;
 
             wait_completion(s);
             settle(s, &started, count);
-            if (!migrate_device(at, flip, value)) {
+            state = save_device();
+            change_state(state, at, flip, value);
+            if (step == STEP_MIGRATE_TO) {
+                /* The destination's TPM, started by its reset */
+                restart_tpm(s, buffer, false);
+            }
+            if (!load_device(state)) {
                 /*
                  * Refused: a destination never runs such a state. Here
                  * the device holds what was loaded before the refusal,
@@ -395,6 +459,15 @@ static void tpm_crb_fuzz(QTestState *s, const unsigned char *data,
                  */
                 fuzz_reset(s);
             }
+            break;
+        }
+        case STEP_RESTART: {
+            uint32_t buffer = take16(&in) % (TPM_BUFFER + 1);
+            bool fails = take8(&in) & 1;
+
+            wait_completion(s);
+            settle(s, &started, count);
+            restart_tpm(s, buffer, fails);
             break;
         }
         }
@@ -407,7 +480,8 @@ static void tpm_crb_fuzz(QTestState *s, const unsigned char *data,
     }
     wait_completion(s);
     settle(s, &started, count);
-    fuzz_reset(s);
+    /* The next input starts from the same TPM and device. */
+    restart_tpm(s, TPM_BUFFER, false);
 }
 
 static GString *tpm_crb_fuzz_cmdline(FuzzTarget *t)
