@@ -747,6 +747,49 @@ static void test_chardev_not_socket(void)
     expect_startup_error(args, "tpm-emulator: chardev 'chr' is not a socket");
 }
 
+/*
+ * swtpm's state is corrupted, so that CMD_INIT fails at the next reset:
+ * the VM runs on with tpmSts set (SPEC §4). Reading LOC_STATE asks the
+ * backend for the established flag, which swtpm refuses with a bare
+ * result while its TPM is not running: the read answers at once, and the
+ * control channel stays in step. Once the state is removed (swtpm then
+ * makes a new TPM), a reset serves again.
+ */
+static void test_swtpm_state_corrupt(void)
+{
+    SwtpmFixture f;
+    g_autofree char *state = NULL;
+    g_autofree char *err = NULL;
+    gint64 t0;
+    TPMProc *p;
+
+    p = start_with_swtpm(&f);
+    state = g_build_filename(f.dir, "tpm2-00.permall", NULL);
+    g_assert_true(g_file_test(state, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_set_contents(state, "corrupt", -1, NULL));
+
+    g_assert_cmpint(system_reset(p), <, 1000);
+    g_assert_true(crb_tpm_sts(p));
+    assert_logged_once(p, "tpm-crb: the TPM backend failed to start");
+    t0 = g_get_monotonic_time();
+    tpm_proc_readl(p, CRB(LOC_STATE));
+    tpm_proc_readl(p, CRB(LOC_STATE));
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
+    assert_qmp_alive(p);
+
+    g_assert_cmpint(unlink(state), ==, 0);
+    g_assert_cmpint(system_reset(p), <, 1000);
+    g_assert_false(crb_tpm_sts(p));
+    g_assert_cmphex(crb_run(p, startup, sizeof(startup)), ==, 0);
+    g_assert_cmphex(crb_run(p, get_random, sizeof(get_random)), ==, 0);
+    g_assert_false(crb_tpm_sts(p));
+
+    err = tpm_proc_stderr(p);
+    g_assert_cmpuint(count_lines_with(err, "established flag"), ==, 0);
+    g_assert_cmpuint(count_lines_with(err, "did not answer"), ==, 0);
+    quit_with_swtpm(p, &f);
+}
+
 static void test_skip_no_swtpm(void)
 {
     g_test_skip("swtpm with TPM 2 support is not installed");
@@ -767,6 +810,8 @@ int main(int argc, char **argv)
                         test_swtpm_stall_migrate);
         g_test_add_func("/tpm-crb/fault/swtpm-stall-quit",
                         test_swtpm_stall_quit);
+        g_test_add_func("/tpm-crb/fault/swtpm-state-corrupt",
+                        test_swtpm_state_corrupt);
     } else {
         g_test_add_func("/tpm-crb/fault/swtpm", test_skip_no_swtpm);
     }
