@@ -158,8 +158,11 @@ SEEDS = {
     # refused by the device, nextChunk is ignored
     'restart-48': restart(48) + locality() + cmd_ready() + upload(40) +
     header(60) + bytes([NEXT_CHUNK, START, WAIT, RETRY]) + restart(4096),
-    'restart-fails': restart(4096, True) + locality() + cmd_ready() +
-    upload(100) + download(1) + restart(4096),
+    # Regressions: LOC_STATE read while the TPM is not running (swtpm
+    # answers CMD_GET_TPMESTABLISHED with the result alone, patch 7), and
+    # the device's own 10-byte answer with a TPM buffer below a header
+    'restart-fails': restart(4096, True) + bytes([READ, 0, 2]) +
+    locality() + cmd_ready() + upload(100) + download(1) + restart(4096),
     'restart-0': restart(0) + locality() + cmd_ready() + upload(12),
     # The destination's TPM has a smaller buffer than the transfer
     'migrate-to-smaller-upload': locality() + cmd_ready() +

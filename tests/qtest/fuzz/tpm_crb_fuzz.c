@@ -144,8 +144,9 @@ static GByteArray *expected_response(const GByteArray *cmd)
 /*
  * A command completed. The device accepts a response whose declared size
  * R has 10 <= R <= B and R <= the bytes sent; then the window holds its
- * first min(W, R) bytes and zeros. Otherwise tpmSts is set. B is the
- * TPM's buffer, with chunking or (a buffer no larger than W) without.
+ * first min(W, R) bytes and, with chunking, zeros. Otherwise tpmSts is
+ * set. B is the TPM's buffer, with chunking or (a buffer no larger than
+ * W) without.
  */
 static void check_completion(QTestState *s, unsigned count_before)
 {
@@ -184,7 +185,11 @@ static void check_completion(QTestState *s, unsigned count_before)
         n = MIN(WINDOW, declared);
         g_assert_cmpmem(win, n, rsp->data, n);
     }
-    for (uint32_t i = n; i < WINDOW; i++) {
+    /*
+     * Without chunking the bytes after it are the guest's, as in QEMU
+     * 7.2's window; it may have written them while the command ran.
+     */
+    for (uint32_t i = n; i < WINDOW && tpm_buffer > WINDOW; i++) {
         g_assert_cmpuint(win[i], ==, 0);
     }
 }
