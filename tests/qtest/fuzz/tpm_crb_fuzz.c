@@ -16,13 +16,13 @@
  * answers with a response of any declared size or with bytes taken from
  * the input, and restarts with a buffer of any size or fails to start.
  * The device asserts its own invariants after every MMIO write and
- * completion; this target checks what the
- * guest sees: whenever a command completes, the window holds the first
- * chunk of exactly the response the TPM sent (or the device's own
- * TPM_RC_COMMAND_SIZE answer) and zeros after it, never bytes of an
- * earlier response; tpmSts is set only by a response the device must
- * refuse or a TPM that did not start; CapCRBChunk is offered exactly
- * when the TPM's buffer is larger than the window (SPEC §3).
+ * completion; this target checks what the guest sees: whenever a command
+ * completes, the window holds the first chunk of exactly the response the
+ * TPM sent (or the device's own TPM_RC_COMMAND_SIZE answer) and, with
+ * chunking, zeros after it, never bytes of an earlier response; tpmSts is
+ * set only by a response the device must refuse or a TPM that did not
+ * start; CapCRBChunk is offered exactly when the TPM's buffer is larger
+ * than the window (SPEC §3).
  */
 
 #include "qemu/osdep.h"
@@ -73,9 +73,8 @@ static uint32_t reply_size;
 static uint8_t fixed[HEADER + WINDOW];
 static size_t fixed_len;
 
-/* The TPM's buffer and whether it failed to start, at the last reset */
+/* The TPM's buffer, as the device found it at the last reset */
 static uint32_t tpm_buffer = TPM_BUFFER;
-static bool tpm_failed;
 
 typedef struct Input {
     const uint8_t *p;
@@ -289,7 +288,6 @@ static void restart_tpm(QTestState *s, uint32_t buffer, bool fails)
     tpm_emu_set_buffer_size(emu, buffer);
     tpm_emu_set_init_failure(emu, fails);
     tpm_buffer = buffer;
-    tpm_failed = fails;
     fuzz_reset(s);
     intf = qtest_readl(s, CRB(A_CRB_INTF_ID));
     sts = qtest_readl(s, CRB(A_CRB_CTRL_STS));
