@@ -483,7 +483,10 @@ static void tpm_crb_assert_invariants(CRBState *s)
     uint32_t cmd_len = s->command_buffer->len;
     uint32_t rsp_len = s->response_buffer->len;
 
-    /* The device's own answer to a framing error is a header, always. */
+    /*
+     * The device's own answer to a framing error is a header, even
+     * where B is smaller.
+     */
     assert(cmd_len <= s->be_buffer_size &&
            rsp_len <= MAX(s->be_buffer_size, TPM_HEADER_SIZE));
     assert(ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, Start) ==
