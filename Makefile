@@ -55,7 +55,7 @@ check-series: deps-series series
 check: deps-check tools stock
 	@sh scripts/check.sh $(BUILD)
 
-check-sanitizers: deps-check stock
+check-sanitizers: deps-check deps-fuzz stock
 	@sh scripts/build-qemu.sh asan $(BUILD)
 	@sh scripts/run-qemu-tests.sh --sanitizers $(BUILD)
 

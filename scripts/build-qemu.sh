@@ -10,10 +10,12 @@
 #
 #   $BUILD/src/qemu       git repository: the pristine base as commit
 #                         "base", the series on top (patched builds);
-#                         QEMU's build folders inside it, build/ (and
-#                         build-asan/: --enable-asan --enable-ubsan;
-#                         build-fuzz/: clang, --enable-fuzzing with ASan,
-#                         hw/tpm/tpm_crb.c instrumented for coverage)
+#                         QEMU's build folders inside it, build/ and
+#                         build-san/: clang, --enable-asan --enable-ubsan
+#                         --enable-fuzzing, hw/tpm/tpm_crb.c instrumented
+#                         for coverage; "asan" builds qemu-system-x86_64
+#                         there for the sanitized tests, "fuzz" builds
+#                         qemu-fuzz-x86_64, from the same objects)
 #   $BUILD/src/stock      a worktree of it at "base", built in build/
 #   $BUILD/qemu-system-x86_64 -> the patched binary
 #   $BUILD/stock/qemu-system-x86_64 -> the stock binary
@@ -125,18 +127,17 @@ patched|asan|fuzz)
         log "moving $repo to the series ($head)"
         git -C "$repo" checkout -q -f --detach "$head"
     fi
-    if [ "$kind" = asan ]; then
-        out=$repo/build-asan
-        configure_qemu "$repo" "$out" --enable-asan --enable-ubsan
-    elif [ "$kind" = fuzz ]; then
-        out=$repo/build-fuzz
-        # Source-based coverage of the device alone (-fprofile-list), so
-        # that the fuzzers run at full speed elsewhere.
+    if [ "$kind" != patched ]; then
+        # One sanitized build for the tests and the fuzzers: a cold CI
+        # compiles QEMU three times, not four. Source-based coverage of
+        # the device alone (-fprofile-list), so that the rest runs at
+        # full speed.
+        out=$repo/build-san
         cov="-fprofile-instr-generate -fcoverage-mapping"
         cov="$cov -fprofile-list=$srcdir/scripts/fuzz-coverage.list"
         configure_qemu "$repo" "$out" --cc=clang --cxx=clang++ \
-            --enable-fuzzing --enable-asan "--extra-cflags=$cov" \
-            --extra-ldflags=-fprofile-instr-generate
+            --enable-fuzzing --enable-asan --enable-ubsan \
+            "--extra-cflags=$cov" --extra-ldflags=-fprofile-instr-generate
     else
         out=$repo/build
         configure_qemu "$repo" "$out"

@@ -25,7 +25,7 @@ set -u
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd) || exit 1
-fuzz=$build/src/qemu/build-fuzz/qemu-fuzz-x86_64
+fuzz=$build/src/qemu/build-san/qemu-fuzz-x86_64
 seconds=${FUZZ_SECONDS:-30}
 out=${FUZZ_OUT:-$build/fuzz}
 targets=${FUZZ_TARGETS:-tpm-crb-chunks generic-fuzz-tpm-crb}

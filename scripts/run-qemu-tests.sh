@@ -15,11 +15,12 @@
 # qemu-tpm-stock.json and qemu-acpi-{tpm2-tis,tpm12-tis}.json
 #
 # --sanitizers: the same tests (not those against the stock peer) in the
-# --enable-asan --enable-ubsan build (BUILD/src/qemu/build-asan, made by
-# scripts/build-qemu.sh asan), every test program and QEMU under test
-# sanitized, leaks included; the sanitizers write their reports to
-# build-asan/sanitizer-logs/, and any report fails the run. Logs:
-# BUILD/src/qemu/build-asan/meson-logs/qemu-tpm-asan.json,
+# --enable-asan --enable-ubsan build (clang, BUILD/src/qemu/build-san,
+# made by scripts/build-qemu.sh asan; the fuzzers are built there too),
+# every test program and QEMU under test sanitized, leaks included; the
+# sanitizers write their reports to build-san/sanitizer-logs/, and any
+# report fails the run. Logs:
+# BUILD/src/qemu/build-san/meson-logs/qemu-tpm-asan.json,
 # qemu-acpi-*-asan.json and sanitizer-reports.json.
 
 set -u
@@ -31,7 +32,7 @@ if [ "${1:-}" = --sanitizers ]; then
 fi
 build=${1:-build}
 if [ -n "$sanitizers" ]; then
-    qb=$(cd "$build/src/qemu/build-asan" && pwd) || exit 1
+    qb=$(cd "$build/src/qemu/build-san" && pwd) || exit 1
     sfx=-asan
     reports=$qb/sanitizer-logs
     rm -rf "$reports"
@@ -43,7 +44,11 @@ if [ -n "$sanitizers" ]; then
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$reports/ubsan
     LSAN_OPTIONS=suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp
-    export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+    # The build counts the device's lines (for the fuzzers' figures):
+    # one pool, merged online, not a default.profraw in each folder.
+    mkdir -p "$qb/coverage"
+    LLVM_PROFILE_FILE=$qb/coverage/qemu-%2m.profraw
+    export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS LLVM_PROFILE_FILE
     # Sanitized QEMU starts and runs two to three times slower.
     slow="--timeout-multiplier 3"
 else

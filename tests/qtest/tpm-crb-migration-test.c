@@ -801,8 +801,9 @@ static VM *load_file(const char *path, const char *devopts, TPMEmu *emu,
 {
     g_autofree char *uri = g_strdup_printf("file:%s", path);
     VM *dst = vm_start_incoming(devopts, emu, uri);
-    g_autofree char *status = vm_wait_migration(dst, desc);
 
+    /* Wait for the load to end; desc says how. */
+    g_free(vm_wait_migration(dst, desc));
     return dst;
 }
 
