@@ -62,7 +62,8 @@ tests="tpm-crb-test tpm-crb-swtpm-test tpm-tis-test tpm-tis-swtpm-test
        device-introspect-test qom-test
        tpm-crb-abi-test tpm-crb-regs-test tpm-crb-chunk-test
        tpm-crb-chunk-swtpm-test tpm-crb-diff-test tpm-crb-random-test
-       tpm-crb-memory-test tpm-crb-migration-test tpm-crb-fault-test"
+       tpm-crb-memory-test tpm-crb-migration-test tpm-crb-switchover-test
+       tpm-crb-fault-test"
 # One case per run: GLib prints a TAP plan per -p.
 acpi_cases="tpm2-tis tpm12-tis"
 

@@ -43,6 +43,7 @@
 typedef enum CRBPhase {
     CRB_PHASE_IDLE,         /* no command, no response kept */
     CRB_PHASE_UPLOAD,       /* command chunks arriving (nextChunk) */
+    CRB_PHASE_REFUSED,      /* upload whose size was refused, until Start */
     CRB_PHASE_EXECUTING,    /* the backend owns the command; Start = 1 */
     CRB_PHASE_DOWNLOAD,     /* response chunks left to read */
     CRB_PHASE_DRAINED,      /* whole response delivered, kept for retry */
@@ -75,11 +76,11 @@ struct CRBState {
     GByteArray *response_buffer;
     uint32_t response_offset;
     /*
-     * The data window as an incoming migration left it, while no command
-     * has begun since: a nextChunk over an unchanged window acknowledges
-     * a response that the source had delivered whole (SPEC §4).
+     * A command completed while the VM state was being saved: its
+     * response may have been written into window RAM that was already
+     * sent, so this save must fail.
      */
-    uint8_t *window_at_load;
+    bool completed_while_saving;
 
     bool cap_chunk;
     bool allow_chunk_migration;
@@ -120,6 +121,7 @@ DECLARE_INSTANCE_CHECKER(CRBState, CRB, TYPE_TPM_CRB)
 static const char *const crb_phase_name[] = {
     [CRB_PHASE_IDLE] = "IDLE",
     [CRB_PHASE_UPLOAD] = "UPLOAD",
+    [CRB_PHASE_REFUSED] = "REFUSED",
     [CRB_PHASE_EXECUTING] = "EXECUTING",
     [CRB_PHASE_DOWNLOAD] = "DOWNLOAD",
     [CRB_PHASE_DRAINED] = "DRAINED",
@@ -171,7 +173,6 @@ static void tpm_crb_discard(CRBState *s, const char *why)
     g_byte_array_set_size(s->command_buffer, 0);
     g_byte_array_set_size(s->response_buffer, 0);
     s->response_offset = 0;
-    g_clear_pointer(&s->window_at_load, g_free);
     tpm_crb_set_phase(s, CRB_PHASE_IDLE);
 }
 
@@ -222,15 +223,33 @@ static void tpm_crb_framing_error(CRBState *s, const char *why,
 }
 
 /*
+ * Why a command whose header declares this size cannot be taken, or NULL
+ * if it can.
+ */
+static const char *tpm_crb_size_refused(CRBState *s, uint32_t declared)
+{
+    if (declared < TPM_HEADER_SIZE) {
+        return "command shorter than its header";
+    }
+    if (declared > s->be_buffer_size) {
+        return "command larger than the TPM buffer";
+    }
+    return NULL;
+}
+
+/*
  * Append the next piece of the command from the window: min(W, S -
  * received) bytes. Outside UPLOAD this is the first piece of a new
  * command, so a kept response is dropped and S is read from the header
- * in the window. Returns false if the command was refused (and answered
- * locally); never buffers more than S <= B bytes.
+ * in the window. A size that cannot be taken is answered locally at once
+ * by Start (last_piece), and latched by nextChunk: only the header is
+ * kept, later pieces are not read, and Start answers. Returns false if
+ * the command was refused; never buffers more than S <= B bytes.
  */
-static bool tpm_crb_upload_chunk(CRBState *s)
+static bool tpm_crb_upload_chunk(CRBState *s, bool last_piece)
 {
     const uint8_t *win = tpm_crb_window(s);
+    const char *refused;
     uint32_t declared, n;
 
     if (s->phase == CRB_PHASE_UPLOAD) {
@@ -238,14 +257,20 @@ static bool tpm_crb_upload_chunk(CRBState *s)
     } else {
         tpm_crb_discard(s, "new command");
         declared = tpm_cmd_get_size(win);
-        if (declared < TPM_HEADER_SIZE) {
-            tpm_crb_framing_error(s, "command shorter than its header",
-                                  declared);
+        refused = tpm_crb_size_refused(s, declared);
+        if (refused && last_piece) {
+            tpm_crb_framing_error(s, refused, declared);
             return false;
         }
-        if (declared > s->be_buffer_size) {
-            tpm_crb_framing_error(s, "command larger than the TPM buffer",
-                                  declared);
+        if (refused) {
+            /*
+             * A chunking driver writes every piece before it looks at the
+             * window (PTP v1.07 6.5.3.9): answer at Start, and never read
+             * a later piece's payload as a header.
+             */
+            trace_tpm_crb_refusal_latched(refused, declared);
+            g_byte_array_append(s->command_buffer, win, TPM_HEADER_SIZE);
+            tpm_crb_set_phase(s, CRB_PHASE_REFUSED);
             return false;
         }
         tpm_crb_set_phase(s, CRB_PHASE_UPLOAD);
@@ -265,7 +290,12 @@ static void tpm_crb_start(CRBState *s)
 {
     uint32_t declared;
 
-    if (!tpm_crb_upload_chunk(s)) {
+    if (s->phase == CRB_PHASE_REFUSED) {
+        tpm_crb_framing_error(s, "refused at its first piece",
+                              tpm_cmd_get_size(s->command_buffer->data));
+        return;
+    }
+    if (!tpm_crb_upload_chunk(s, true)) {
         return;
     }
     declared = tpm_cmd_get_size(s->command_buffer->data);
@@ -298,9 +328,8 @@ static void tpm_crb_start(CRBState *s)
 }
 
 /*
- * Does the window hold exactly what the device last put there: the last
- * response chunk and its zero padding (DRAINED), or what an incoming
- * migration brought (IDLE right after it)?
+ * DRAINED: does the window hold exactly what the device last put there,
+ * the last response chunk and its zero padding?
  */
 static bool tpm_crb_window_unchanged(CRBState *s)
 {
@@ -308,11 +337,6 @@ static bool tpm_crb_window_unchanged(CRBState *s)
     uint32_t total = s->response_buffer->len;
     uint32_t last, n;
 
-    if (s->phase == CRB_PHASE_IDLE) {
-        return s->window_at_load &&
-               !memcmp(win, s->window_at_load, s->data_buffer_size);
-    }
-    assert(s->phase == CRB_PHASE_DRAINED && total);
     last = (total - 1) / s->data_buffer_size * s->data_buffer_size;
     n = total - last;
     return !memcmp(win, s->response_buffer->data + last, n) &&
@@ -323,22 +347,23 @@ static bool tpm_crb_window_unchanged(CRBState *s)
 static void tpm_crb_next_chunk(CRBState *s, uint64_t addr, uint32_t val)
 {
     switch (s->phase) {
-    case CRB_PHASE_IDLE:
     case CRB_PHASE_DRAINED:
         /*
          * A driver acknowledging the last chunk of a response, not a new
-         * command: a stale response must never become the next command
-         * (SPEC §4).
+         * command: a stale response must never become the next command.
          */
         if (tpm_crb_window_unchanged(s)) {
             trace_tpm_crb_write_ignored(addr, val, "nextChunk acknowledges "
                                         "the last response chunk");
             return;
         }
-        tpm_crb_upload_chunk(s);
-        break;
+        /* fall through */
+    case CRB_PHASE_IDLE:
     case CRB_PHASE_UPLOAD:
-        tpm_crb_upload_chunk(s);
+        tpm_crb_upload_chunk(s, false);
+        break;
+    case CRB_PHASE_REFUSED:
+        trace_tpm_crb_write_ignored(addr, val, "piece of a refused command");
         break;
     case CRB_PHASE_DOWNLOAD:
         tpm_crb_download_next(s);
@@ -359,6 +384,7 @@ static void tpm_crb_rsp_retry(CRBState *s, uint64_t addr, uint32_t val)
         break;
     case CRB_PHASE_IDLE:
     case CRB_PHASE_UPLOAD:
+    case CRB_PHASE_REFUSED:
     case CRB_PHASE_EXECUTING:
         trace_tpm_crb_write_ignored(addr, val, "crbRspRetry without response");
         break;
@@ -499,6 +525,10 @@ static void tpm_crb_assert_invariants(CRBState *s)
         assert(cmd_len >= TPM_HEADER_SIZE && !rsp_len);
         assert(cmd_len <= tpm_cmd_get_size(s->command_buffer->data));
         break;
+    case CRB_PHASE_REFUSED:
+        assert(cmd_len == TPM_HEADER_SIZE && !rsp_len);
+        assert(tpm_cmd_get_size(s->command_buffer->data) != TPM_HEADER_SIZE);
+        break;
     case CRB_PHASE_EXECUTING:
         break;
     case CRB_PHASE_DOWNLOAD:
@@ -612,8 +642,44 @@ static void tpm_crb_request_completed(TPMIf *ti, int ret)
 {
     CRBState *s = CRB(ti);
 
+    /*
+     * Outside the VM stop handler, a completion during a save comes from
+     * a wait in some pre_save hook, after guest RAM was sent.
+     */
+    if (runstate_check(RUN_STATE_FINISH_MIGRATE) ||
+        runstate_check(RUN_STATE_SAVE_VM)) {
+        s->completed_while_saving = true;
+    }
     tpm_crb_take_response(s, ret);
     tpm_crb_assert_invariants(s);
+}
+
+/*
+ * The VM stops (a migration's switchover, savevm, a pause): finish an
+ * executing command now, so that its response is in the window, and the
+ * window marked dirty, before guest RAM is sent for the last time. The
+ * device's own state is saved only after RAM, which is too late to write
+ * into the window. Bounded: a TPM that does not answer makes the save
+ * fail in pre_save, and the command is left to finish.
+ */
+static void tpm_crb_vm_state_change(void *opaque, bool running,
+                                    RunState state)
+{
+    CRBState *s = opaque;
+
+    if (running || state == RUN_STATE_SHUTDOWN) {
+        return;
+    }
+    if (s->phase == CRB_PHASE_EXECUTING) {
+        trace_tpm_crb_stop_wait(RunState_str(state));
+        if (!tpm_backend_finish_sync_timeout(s->tpmbe,
+                                             TPM_BACKEND_FINISH_TIMEOUT_MS)) {
+            trace_tpm_crb_stop_wait_timeout(TPM_BACKEND_FINISH_TIMEOUT_MS);
+            return;
+        }
+    }
+    /* Whatever completed so far is in RAM that has not been sent yet. */
+    s->completed_while_saving = false;
 }
 
 static enum TPMVersion tpm_crb_get_version(TPMIf *ti)
@@ -633,33 +699,51 @@ static enum TPMVersion tpm_crb_get_version(TPMIf *ti)
 static bool tpm_crb_pre_save(void *opaque, Error **errp)
 {
     CRBState *s = opaque;
+    bool late = s->completed_while_saving;
 
     /*
-     * An executing command completes first: Start = 1 never travels. One
-     * that does not complete fails the migration; the VM runs on.
+     * The stop handler finished any executing command before RAM was
+     * sent. A command still executing, or one that completed since, has
+     * its response outside the stream: fail, the VM runs on and gets it.
+     * Start = 1 never travels.
      */
-    if (!tpm_backend_finish_sync_timeout(s->tpmbe,
-                                         TPM_BACKEND_FINISH_TIMEOUT_MS)) {
+    s->completed_while_saving = false;
+    if (s->phase == CRB_PHASE_EXECUTING) {
         error_setg(errp, "tpm-crb: the TPM command did not complete within "
-                   "%d ms", TPM_BACKEND_FINISH_TIMEOUT_MS);
+                   "%d ms of the VM stopping", TPM_BACKEND_FINISH_TIMEOUT_MS);
         return false;
     }
-
+    if (late) {
+        error_setg(errp, "tpm-crb: the TPM command completed after guest "
+                   "memory was saved; its response would be lost");
+        return false;
+    }
     return true;
 }
 
 /*
- * Only a transfer in flight travels: an upload, or a response with
- * chunks unread. A DRAINED device migrates as IDLE (its kept response
- * stays behind), so that after ordinary traffic the stream still loads
- * where the subsection is unknown (differs from upstream).
+ * A command or a response the device holds travels with it: an upload
+ * (a refused one too), a response with chunks unread, or one delivered
+ * whole and kept for crbRspRetry. Without chunking the buffers are never
+ * exposed, and the stream stays as it was before chunking.
  */
 static bool tpm_crb_chunk_needed(void *opaque)
 {
     CRBState *s = opaque;
 
-    return s->allow_chunk_migration &&
-           (s->phase == CRB_PHASE_UPLOAD || s->phase == CRB_PHASE_DOWNLOAD);
+    return s->chunking && s->allow_chunk_migration &&
+           (s->command_buffer->len || s->response_buffer->len);
+}
+
+/*
+ * A latched refusal keeps just the refused header. A live upload never
+ * holds exactly a header that declares more: its first piece is min(W, S)
+ * bytes with W above a header.
+ */
+static bool tpm_crb_is_refusal(CRBState *s)
+{
+    return s->command_buffer->len == TPM_HEADER_SIZE &&
+           tpm_cmd_get_size(s->command_buffer->data) != TPM_HEADER_SIZE;
 }
 
 /* PTP v1.07 §6.5.3.9: every command piece but the last fills the window. */
@@ -759,17 +843,19 @@ static bool tpm_crb_chunk_post_load(void *opaque, int version_id,
     }
 
     if (s->command_buffer->len) {
-        if (!tpm_crb_check_upload(s, errp)) {
+        bool refused = tpm_crb_is_refusal(s);
+
+        if (!refused && !tpm_crb_check_upload(s, errp)) {
             return false;
         }
-        /* Upstream keeps the last response while the next command comes. */
+        /* A source may keep its last response while a command arrives. */
         if (s->response_buffer->len) {
             trace_tpm_crb_discard("stale response in an incoming upload", 0,
                                   s->response_buffer->len);
             g_byte_array_set_size(s->response_buffer, 0);
         }
         s->response_offset = 0;
-        tpm_crb_set_phase(s, CRB_PHASE_UPLOAD);
+        tpm_crb_set_phase(s, refused ? CRB_PHASE_REFUSED : CRB_PHASE_UPLOAD);
     } else if (s->response_buffer->len) {
         if (!tpm_crb_check_response(s, errp)) {
             return false;
@@ -845,16 +931,6 @@ static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
         error_setg(errp, "tpm-crb: incoming state has a chunked transfer "
                    "in flight, but this device does not offer chunking");
         return false;
-    }
-    /*
-     * A source that had delivered a whole response sent none; its last
-     * chunk arrived in the window, which is RAM. Remember the window so
-     * that the driver's acknowledging nextChunk is not taken for a new
-     * command (SPEC §4).
-     */
-    if (s->chunking && s->phase == CRB_PHASE_IDLE) {
-        s->window_at_load = g_memdup2(tpm_crb_window(s),
-                                      s->data_buffer_size);
     }
     return true;
 }
@@ -1023,6 +1099,7 @@ static void tpm_crb_realize(DeviceState *dev, Error **errp)
     s->command_buffer = g_byte_array_new();
     s->response_buffer = g_byte_array_new();
     s->phase = CRB_PHASE_IDLE;
+    qemu_add_vm_change_state_handler(tpm_crb_vm_state_change, s);
 
     if (xen_enabled()) {
         tpm_crb_reset(dev);

@@ -70,6 +70,8 @@ struct TPMEmu {
     uint32_t short_len;
     GByteArray *held_cmd;
     bool release_req;
+    /* How a held command is answered on release (ECHO by default). */
+    TPMEmuReply stall_reply;
 
     /* Counters */
     unsigned commands;
@@ -571,7 +573,7 @@ static gpointer emu_thread(gpointer opaque)
             if (emu->data_fd >= 0) {
                 TPMEmuReply saved = emu->reply;
 
-                emu->reply = TPM_EMU_REPLY_ECHO;
+                emu->reply = emu->stall_reply;
                 emu_answer(emu, cmd);
                 emu->reply = saved;
             }
@@ -728,6 +730,14 @@ void tpm_emu_set_reply(TPMEmu *emu, TPMEmuReply reply)
 {
     g_mutex_lock(&emu->lock);
     emu->reply = reply;
+    g_mutex_unlock(&emu->lock);
+}
+
+void tpm_emu_set_stall_reply(TPMEmu *emu, TPMEmuReply reply)
+{
+    g_assert(reply != TPM_EMU_REPLY_STALL);
+    g_mutex_lock(&emu->lock);
+    emu->stall_reply = reply;
     g_mutex_unlock(&emu->lock);
 }
 

@@ -39,8 +39,9 @@ typedef enum TPMEmuReply {
      */
     TPM_EMU_REPLY_SHORT,
     /*
-     * Hold the command: answer (as ECHO) only on tpm_emu_release(), or
-     * with TPM_RC_CANCELED on CMD_CANCEL_TPM_CMD.
+     * Hold the command: answer (as tpm_emu_set_stall_reply() says, ECHO
+     * unless set) only on tpm_emu_release(), or with TPM_RC_CANCELED on
+     * CMD_CANCEL_TPM_CMD.
      */
     TPM_EMU_REPLY_STALL,
 } TPMEmuReply;
@@ -60,6 +61,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TPMEmu, tpm_emu_stop)
 const char *tpm_emu_socket_path(TPMEmu *emu);
 
 void tpm_emu_set_reply(TPMEmu *emu, TPMEmuReply reply);
+void tpm_emu_set_stall_reply(TPMEmu *emu, TPMEmuReply reply);
 void tpm_emu_set_response(TPMEmu *emu, const void *buf, size_t len);
 void tpm_emu_set_response_size(TPMEmu *emu, uint32_t size);
 void tpm_emu_set_short_len(TPMEmu *emu, uint32_t len);

@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Running guests, live-migrated: the demo guest runs TPM commands in a
+# loop (guest/workload.sh, phases soak-kernel and soak-chunked) while this
+# script migrates it, at random moments, to a fresh QEMU with a fresh
+# swtpm (the TPM state travels in the stream), hop after hop. Then it asks
+# the guest to stop, and checks what the guest saw: every command
+# succeeded, PCR 16 equals the hash chain of the extends computed here,
+# every TPM2_Hash digest equals the one computed here.
+#
+# Runs (TAP, one test each):
+#   kernel   the kernel's tpm_crb driver, chunking on, full window:
+#            pcrextend, getrandom, createprimary RSA 2048
+#   chunked  the chunked driver over /dev/mem at a 64-byte window:
+#            TPM2_Hash of 1 KiB, getrandom, createprimary (its response
+#            read in several chunks)
+#   stock    the kernel driver, alternating this QEMU and the stock peer
+#            on pc-q35-10.2, chunking off, fast commands only: a loss on
+#            a hop from stock is printed as a figure (stock loses a
+#            response that completes at the switchover); a loss on a hop
+#            from this QEMU fails
+#
+# Copyright (c) 2026 The tpm-crb-chunk authors
+#
+# Usage: guest-soak.py --qemu QEMU [--stock STOCK] --guest DIR --work DIR
+#        [--hops N] [--seed S] [--runs kernel,chunked,stock]
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+MACHINE = 'pc-q35-10.2'
+CHUNK_ON = ['-global', 'tpm-crb.cap-chunk=on',
+            '-global', 'tpm-crb.x-allow-chunk-migration=on']
+CHUNK_OFF = ['-global', 'tpm-crb.cap-chunk=off']
+DIGEST = '01' * 32
+HOP_TIMEOUT_S = 60
+RUN_TIMEOUT_S = 600
+
+
+def say(text=''):
+    print(text, flush=True)
+
+
+class Peer:
+    """One QEMU process, its swtpm, its serial and QMP sockets."""
+
+    def __init__(self, work, n, qemu, opts, append, guest, incoming):
+        self.dir = os.path.join(work, 'vm%02d' % n)
+        self.name = os.path.basename(qemu.rstrip('/'))
+        self.qemu = qemu
+        os.makedirs(self.dir)
+        tpm = os.path.join(self.dir, 'tpm')
+        os.makedirs(tpm)
+        ctrl = os.path.join(tpm, 'ctrl.sock')
+        self.swtpm = subprocess.Popen(
+            ['swtpm', 'socket', '--tpm2', '--tpmstate', 'dir=' + tpm,
+             '--ctrl', 'type=unixio,path=' + ctrl,
+             '--log', 'file=%s/swtpm.log' % tpm],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        wait_path(ctrl, self.swtpm)
+        self.serial_path = os.path.join(self.dir, 'serial.sock')
+        self.qmp_path = os.path.join(self.dir, 'qmp.sock')
+        self.mig_path = os.path.join(self.dir, 'mig.sock')
+        args = [qemu, '-M', MACHINE, '-m', '512', '-nodefaults',
+                '-display', 'none', '-no-reboot',
+                '-chardev', 'socket,id=ser0,path=%s,server=on,wait=off'
+                % self.serial_path,
+                '-serial', 'chardev:ser0',
+                '-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path,
+                '-chardev', 'socket,id=chrtpm,path=' + ctrl,
+                '-tpmdev', 'emulator,id=tpm0,chardev=chrtpm',
+                '-device', 'tpm-crb,tpmdev=tpm0'] + opts + [
+                '-kernel', os.path.join(guest, 'vmlinuz'),
+                '-initrd', os.path.join(guest, 'initramfs.gz'),
+                '-append', append]
+        if incoming:
+            args += ['-incoming', 'unix:' + self.mig_path]
+        self.log = open(os.path.join(self.dir, 'qemu.log'), 'w')
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        wait_path(self.serial_path, self.proc)
+        wait_path(self.qmp_path, self.proc)
+        self.serial = connect(self.serial_path)
+        self.serial.setblocking(False)
+        self.qmp = connect(self.qmp_path).makefile('rw')
+        self.qmp_read()
+        self.cmd('qmp_capabilities')
+
+    def qmp_read(self):
+        line = self.qmp.readline()
+        if not line:
+            raise RuntimeError('%s closed QMP (see %s)' %
+                               (self.name, self.dir))
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        self.qmp.write(json.dumps({'execute': name, 'arguments': args}) +
+                       '\n')
+        self.qmp.flush()
+        while True:
+            r = self.qmp_read()
+            if 'return' in r:
+                return r['return']
+            if 'error' in r:
+                raise RuntimeError('%s: %s' % (name, r['error']['desc']))
+
+    def read_serial(self):
+        try:
+            data = self.serial.recv(65536)
+        except BlockingIOError:
+            return b''
+        return data
+
+    def close(self):
+        for f in (self.qmp, self.serial):
+            try:
+                f.close()
+            except OSError:
+                pass
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.swtpm.send_signal(signal.SIGTERM)
+        try:
+            self.swtpm.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.swtpm.kill()
+        self.log.close()
+
+
+def wait_path(path, proc):
+    deadline = time.time() + 10
+    while not os.path.exists(path):
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError('%s did not appear' % path)
+        time.sleep(0.02)
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+
+
+class Console:
+    """The guest's serial output, in order, across hops."""
+
+    def __init__(self, path):
+        self.out = open(path, 'w')
+        self.buf = b''
+        self.lines = []
+
+    def feed(self, data):
+        self.buf += data
+        while b'\n' in self.buf:
+            line, self.buf = self.buf.split(b'\n', 1)
+            text = line.decode('utf-8', 'replace').rstrip('\r')
+            self.out.write(text + '\n')
+            self.out.flush()
+            self.lines.append(text)
+
+    def pump(self, peer, seconds):
+        end = time.time() + seconds
+        while True:
+            data = peer.read_serial()
+            if data:
+                self.feed(data)
+                continue
+            if time.time() >= end:
+                return
+            time.sleep(0.02)
+
+
+def wait_migration(peer):
+    deadline = time.time() + HOP_TIMEOUT_S
+    while time.time() < deadline:
+        r = peer.cmd('query-migrate')
+        st = r.get('status')
+        if st in ('completed', 'failed', 'cancelled'):
+            return st, r
+        time.sleep(0.05)
+    raise RuntimeError('the migration did not end in %d s' % HOP_TIMEOUT_S)
+
+
+def run(o, kind, work):
+    rng = random.Random('%s-%d' % (kind, o.seed))
+    phase = {'kernel': 'soak-kernel', 'chunked': 'soak-chunked',
+             'stock': 'soak-fast'}[kind]
+    append = 'console=ttyS0 panic=-1 quiet tpmdemo=' + phase
+    if kind == 'chunked':
+        append += ' initcall_blacklist=crb_acpi_driver_init'
+    opts = CHUNK_OFF if kind == 'stock' else CHUNK_ON
+    if kind == 'chunked':
+        opts = opts + ['-global', 'tpm-crb.x-data-buffer-size=64']
+    binaries = [o.qemu, o.stock] if kind == 'stock' else [o.qemu]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    console = Console(os.path.join(work, 'console.txt'))
+    t0 = time.time()
+    peers = []
+    # (source, destination, downtime ms, hop ms, console line index)
+    hops = []
+    cur = Peer(work, 0, binaries[0], opts, append, o.guest, False)
+    peers.append(cur)
+    try:
+        # Wait for the loop to start, then hop.
+        while not any(l.startswith('@@ soak begin') for l in console.lines):
+            if time.time() - t0 > RUN_TIMEOUT_S or cur.proc.poll() is not None:
+                raise RuntimeError('the guest did not start its loop')
+            console.pump(cur, 0.2)
+        n = 0
+        while n < o.hops:
+            console.pump(cur, rng.uniform(0.3, 2.0))
+            nxt_bin = binaries[(n + 1) % len(binaries)]
+            nxt = Peer(work, n + 1, nxt_bin, opts, append, o.guest, True)
+            peers.append(nxt)
+            t = time.time()
+            cur.cmd('migrate', uri='unix:' + nxt.mig_path)
+            st, info = wait_migration(cur)
+            if st != 'completed':
+                raise RuntimeError('hop %d (%s): migration %s: %s' %
+                                   (n + 1, cur.qemu, st,
+                                    info.get('error-desc', '')))
+            console.pump(cur, 0.1)
+            # The guest's lines from here on are printed on the
+            # destination: a command that lost its response at this hop
+            # fails after this mark.
+            hops.append((cur.qemu, nxt.qemu, info.get('downtime', 0),
+                         int((time.time() - t) * 1000), len(console.lines)))
+            cur.close()
+            cur = nxt
+            n += 1
+        cur.serial.sendall(b'stop\n')
+        deadline = time.time() + RUN_TIMEOUT_S
+        while not any(l.startswith('@@ guest done') for l in console.lines):
+            if time.time() > deadline:
+                raise RuntimeError('the guest did not finish')
+            if cur.proc.poll() is not None:
+                console.pump(cur, 0.2)
+                break
+            console.pump(cur, 0.2)
+    finally:
+        for p in peers:
+            p.close()
+    return console.lines, hops, time.time() - t0
+
+
+def chain(n):
+    pcr = bytes(32)
+    for _ in range(n):
+        pcr = hashlib.sha256(pcr + bytes.fromhex(DIGEST)).digest()
+    return pcr.hex().upper()
+
+
+def check(kind, lines, hops, o):
+    """What the guest saw; returns (ok, report lines)."""
+    steps = [l.split()[2:] for l in lines if l.startswith('@@ soak step ')]
+    errs = [l for l in lines if l.startswith('@@ err ')]
+    pcr16 = [l.split()[3] for l in lines if l.startswith('@@ soak pcr16 ')]
+    digests = [l.split()[3:] for l in lines
+               if l.startswith('@@ soak hash ')]
+    rounds = [l for l in lines if l.startswith('@@ soak round ')]
+    report = []
+    ok = True
+    failed = [s for s in steps if s[1] != '0']
+    counts = {}
+    for s in steps:
+        counts.setdefault(s[0], [0, 0])
+        counts[s[0]][0 if s[1] == '0' else 1] += 1
+    report.append('%d hops, %d rounds, %s' % (
+        len(hops), len(rounds),
+        ', '.join('%s %d ok %d failed' % (k, v[0], v[1])
+                  for k, v in sorted(counts.items()))))
+    for e in errs[:10]:
+        report.append(e)
+    if len(hops) < o.hops:
+        ok = False
+        report.append('only %d hops' % len(hops))
+    if not rounds:
+        ok = False
+        report.append('the guest ran no round')
+    if not any(l.startswith('@@ soak end') for l in lines):
+        ok = False
+        report.append('the guest did not end its loop')
+    if kind == 'stock':
+        # A failed command is charged to the last hop before its line.
+        by_source = {o.qemu: 0, o.stock: 0}
+        for i, l in enumerate(lines):
+            if l.startswith('@@ soak step ') and l.split()[3] != '0':
+                before = [h for h in hops if h[4] <= i]
+                src = before[-1][0] if before else o.qemu
+                by_source[src] += 1
+        from_patched = sum(1 for h in hops if h[0] == o.qemu)
+        report.append('%d hops from this QEMU, %d from the stock peer'
+                      % (from_patched, len(hops) - from_patched))
+        report.append('figure: %d failed commands after hops from the '
+                      'stock peer (it loses a response at the switchover)'
+                      % by_source[o.stock])
+        report.append('%d failed commands after hops from this QEMU'
+                      % by_source[o.qemu])
+        if by_source[o.qemu]:
+            ok = False
+    elif failed:
+        ok = False
+    if kind in ('kernel', 'stock'):
+        extends = counts.get('pcrextend', [0, 0])[0]
+        want = chain(extends)
+        got = pcr16[-1] if pcr16 else '(none)'
+        report.append('PCR 16 after %d extends: %s, computed %s' %
+                      (extends, got, want))
+        if got != want:
+            ok = False
+    if kind == 'chunked':
+        want = hashlib.sha256(hash_input()).hexdigest()
+        bad = [d for d in digests if d[0].lower() != want]
+        report.append('%d TPM2_Hash digests of 1 KiB, %d wrong (want %s)'
+                      % (len(digests), len(bad), want))
+        if bad or not digests:
+            ok = False
+    return ok, report
+
+
+def hash_input():
+    return bytes((97 + i % 23) for i in range(1024))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--qemu', required=True)
+    ap.add_argument('--stock', default='')
+    ap.add_argument('--guest', required=True)
+    ap.add_argument('--work', required=True)
+    ap.add_argument('--hops', type=int, default=20)
+    ap.add_argument('--seed', type=int,
+                    default=int(os.environ.get('SOAK_SEED', '0')) or
+                    int(time.time()))
+    ap.add_argument('--runs', default='kernel,chunked,stock')
+    o = ap.parse_args()
+    o.qemu = os.path.abspath(o.qemu)
+    if o.stock:
+        o.stock = os.path.abspath(o.stock)
+    runs = o.runs.split(',')
+    say('1..%d' % len(runs))
+    say('# seed %d (SOAK_SEED=%d reproduces the hop times)' % (o.seed,
+                                                               o.seed))
+    all_ok = True
+    for i, kind in enumerate(runs, 1):
+        name = 'soak %s: %d live migrations of a running guest' % (kind,
+                                                                  o.hops)
+        if kind == 'stock' and not (o.stock and os.access(o.stock,
+                                                          os.X_OK)):
+            say('ok %d %s # SKIP no stock peer (make stock)' % (i, name))
+            continue
+        try:
+            lines, hops, secs = run(o, kind, os.path.join(o.work, kind))
+            ok, report = check(kind, lines, hops, o)
+        except (RuntimeError, OSError) as e:
+            ok, report, secs = False, ['error: %s' % e], 0
+        for r in report:
+            say('# %s: %s' % (kind, r))
+        say('# %s: %.0f s' % (kind, secs))
+        say('%s %d %s' % ('ok' if ok else 'not ok', i, name))
+        all_ok = all_ok and ok
+    return 0 if all_ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
