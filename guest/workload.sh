@@ -108,6 +108,59 @@ mark() {
     sleep 0.1
 }
 
+# A soak under live migration (scripts/guest-soak.py): rounds of
+# commands until the host, done migrating, writes "stop" to the console.
+# kernel: the kernel driver, with createprimary RSA 2048 (slow in swtpm);
+# fast: the kernel driver, fast commands only; chunked: the chunked
+# driver, TPM2_Hash of 1 KiB whose digest the host checks.
+soak_step() {
+    name=$1
+    shift
+    "$@" >"$name.out" 2>"$name.err"
+    rc=$?
+    echo "@@ soak step $name $rc"
+    if [ $rc -ne 0 ]; then
+        failed=$((failed + 1))
+        sed "s/^/@@ err soak $name: /" "$name.err" | head -n 3
+    fi
+}
+
+soak() {
+    kind=$1
+    awk 'BEGIN { for (i = 0; i < 1024; i++) printf "%c", 97 + i % 23 }' \
+        >hash1k.dat
+    : >host.in
+    cat /dev/ttyS0 >host.in 2>/dev/null &
+    reader=$!
+    echo "@@ soak begin $kind"
+    n=0
+    while ! grep -q stop host.in; do
+        n=$((n + 1))
+        echo "@@ soak round $n"
+        case $kind in
+        kernel | fast)
+            soak_step pcrextend tpm2 pcrextend "16:sha256=$DIGEST"
+            soak_step getrandom tpm2 getrandom --hex 32
+            if [ "$kind" = kernel ]; then
+                soak_step createprimary tpm2 createprimary -C o \
+                    -G rsa2048 -c primary.ctx
+            fi
+            ;;
+        chunked)
+            soak_step hash tpm2 hash -g sha256 --hex hash1k.dat
+            [ -s hash.out ] && echo "@@ soak hash $(head -n 1 hash.out)"
+            soak_step getrandom tpm2 getrandom --hex 32
+            soak_step createprimary tpm2 createprimary -C o -G ecc \
+                -c primary.ctx
+            ;;
+        esac
+    done
+    kill "$reader" 2>/dev/null
+    soak_step pcrread tpm2 pcrread sha256:16
+    sed -n 's/^ *16 *: 0x\([0-9A-F]*\)$/@@ soak pcr16 \1/p' pcrread.out
+    echo "@@ soak end $n"
+}
+
 failed=0
 for ph in "$@"; do
     mark phase "$ph"
@@ -157,6 +210,15 @@ for ph in "$@"; do
         tpm-crb-bench --devmem /dev/mem --count "$TPMDEMO_COUNT" \
             getrandom getrandom pcrextend hash1k $sizes floor |
             sed 's/^BENCH /@@ bench chunked /'
+        ;;
+    soak-kernel | soak-fast)
+        export TPM2TOOLS_TCTI=device:/dev/tpmrm0
+        soak "${ph#soak-}"
+        ;;
+    soak-chunked)
+        TPM2TOOLS_TCTI="cmd:tpm-crb-bridge --devmem /dev/mem"
+        export TPM2TOOLS_TCTI
+        soak chunked
         ;;
     big)
         # TPM2_GetRandom(16) padded to 4096 bytes: the TPM reads it

@@ -41,7 +41,9 @@ import time
 MACHINE = 'pc-q35-10.2'
 CHUNK_ON = ['-global', 'tpm-crb.cap-chunk=on',
             '-global', 'tpm-crb.x-allow-chunk-migration=on']
-CHUNK_OFF = ['-global', 'tpm-crb.cap-chunk=off']
+# The stock peer has no chunking properties: both sides run with the
+# machine's defaults, chunking off on pc-q35-10.2.
+NO_CHUNK = []
 DIGEST = '01' * 32
 HOP_TIMEOUT_S = 60
 RUN_TIMEOUT_S = 600
@@ -72,7 +74,8 @@ class Peer:
         self.serial_path = os.path.join(self.dir, 'serial.sock')
         self.qmp_path = os.path.join(self.dir, 'qmp.sock')
         self.mig_path = os.path.join(self.dir, 'mig.sock')
-        args = [qemu, '-M', MACHINE, '-m', '512', '-nodefaults',
+        args = [qemu, '-M', MACHINE, '-accel', 'tcg',
+                '-m', '512', '-nodefaults',
                 '-display', 'none', '-no-reboot',
                 '-chardev', 'socket,id=ser0,path=%s,server=on,wait=off'
                 % self.serial_path,
@@ -205,7 +208,7 @@ def run(o, kind, work):
     append = 'console=ttyS0 panic=-1 quiet tpmdemo=' + phase
     if kind == 'chunked':
         append += ' initcall_blacklist=crb_acpi_driver_init'
-    opts = CHUNK_OFF if kind == 'stock' else CHUNK_ON
+    opts = NO_CHUNK if kind == 'stock' else CHUNK_ON
     if kind == 'chunked':
         opts = opts + ['-global', 'tpm-crb.x-data-buffer-size=64']
     binaries = [o.qemu, o.stock] if kind == 'stock' else [o.qemu]
@@ -270,7 +273,7 @@ def chain(n):
 
 def check(kind, lines, hops, o):
     """What the guest saw; returns (ok, report lines)."""
-    steps = [l.split()[2:] for l in lines if l.startswith('@@ soak step ')]
+    steps = [l.split()[3:] for l in lines if l.startswith('@@ soak step ')]
     errs = [l for l in lines if l.startswith('@@ err ')]
     pcr16 = [l.split()[3] for l in lines if l.startswith('@@ soak pcr16 ')]
     digests = [l.split()[3:] for l in lines
@@ -302,7 +305,7 @@ def check(kind, lines, hops, o):
         # A failed command is charged to the last hop before its line.
         by_source = {o.qemu: 0, o.stock: 0}
         for i, l in enumerate(lines):
-            if l.startswith('@@ soak step ') and l.split()[3] != '0':
+            if l.startswith('@@ soak step ') and l.split()[4] != '0':
                 before = [h for h in hops if h[4] <= i]
                 src = before[-1][0] if before else o.qemu
                 by_source[src] += 1

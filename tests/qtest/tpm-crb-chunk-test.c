@@ -295,7 +295,7 @@ static void test_exact_buffer(const void *opaque)
 
 typedef enum FramingAt {
     AT_START,           /* Start in IDLE with the window holding the piece */
-    AT_NEXT_CHUNK,      /* the first nextChunk already refuses it */
+    AT_NEXT_CHUNK,      /* refused at the first nextChunk, answered at Start */
     AT_START_AFTER_ONE, /* one piece accepted, then Start too early */
 } FramingAt;
 
@@ -313,9 +313,23 @@ static void framing_case(Ctx *c, const char *what, const uint8_t *first,
     case AT_START:
         crb_writel(c->s, A_CRB_CTRL_START, CRB_START);
         break;
-    case AT_NEXT_CHUNK:
+    case AT_NEXT_CHUNK: {
+        /* A whole command of its own, if it were read as one. */
+        static const uint8_t lure[] = {
+            0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x44,
+            0x00, 0x00,
+        };
+        uint8_t win[10];
+
         crb_writel(c->s, A_CRB_CTRL_START, CRB_NEXT_CHUNK);
+        /* Latched: no answer yet, the window is the driver's. */
+        qtest_memread(c->s, CRB_DATA_ADDR, win, sizeof(win));
+        g_assert_cmpmem(win, sizeof(win), first, sizeof(win));
+        qtest_memwrite(c->s, CRB_DATA_ADDR, lure, sizeof(lure));
+        crb_writel(c->s, A_CRB_CTRL_START, CRB_NEXT_CHUNK);
+        crb_writel(c->s, A_CRB_CTRL_START, CRB_START);
         break;
+    }
     case AT_START_AFTER_ONE:
         crb_writel(c->s, A_CRB_CTRL_START, CRB_NEXT_CHUNK);
         crb_writel(c->s, A_CRB_CTRL_START, CRB_START);
@@ -356,9 +370,8 @@ static void boundaries_at(uint32_t b, uint32_t w)
     echo_checked(&c, 10, 9);
 
     /*
-     * B + 1 is refused at its first piece: the device answers before the
-     * driver has sent the rest (a driver that went on would be starting
-     * new commands from whatever its later pieces hold).
+     * B + 1 is refused at its first piece and answered at Start: the
+     * pieces in between are never read as commands of their own.
      */
     {
         g_autoptr(GByteArray) cmd = crb_make_command(b + 1, 0x17b, 3);
@@ -576,7 +589,8 @@ static void test_extra_next_chunk(void)
 
     /*
      * Once the window holds something else, nextChunk begins a new
-     * command: here a header declaring 5 bytes, answered locally.
+     * command, and the kept response is gone: here a header declaring 5
+     * bytes, latched and answered locally at Start.
      */
     {
         static const uint8_t short_hdr[] = {
@@ -588,6 +602,11 @@ static void test_extra_next_chunk(void)
     crb_writel(c.s, A_CRB_CTRL_START, CRB_NEXT_CHUNK);
     g_assert_cmpuint(calls(&c), ==, 1);
     crb_writel(c.s, A_CRB_CTRL_START, CRB_RSP_RETRY);
+    first = crb_receive(c.s, NULL);
+    g_assert_cmpuint(crb_be32(first->data + 2), ==, 5);
+    crb_writel(c.s, A_CRB_CTRL_START, CRB_START);
+    g_assert_true(crb_wait_start_clear(c.s));
+    g_byte_array_unref(first);
     first = crb_receive(c.s, NULL);
     assert_local_error(first);
 
@@ -1448,11 +1467,10 @@ static void test_swtpm_framing(void)
         g_autoptr(GByteArray) over = crb_make_command(b + 1, 0x17d, 1);
         g_autoptr(GByteArray) r = NULL;
 
-        /* Refused at its first piece, before the driver sends the rest. */
+        /* Refused at its first piece, answered at Start. */
         crb_cmd_ready(c.s);
-        qtest_memwrite(c.s, CRB_DATA_ADDR, over->data, c.w);
-        crb_writel(c.s, A_CRB_CTRL_START, CRB_NEXT_CHUNK);
-        g_assert_cmphex(crb_readl(c.s, A_CRB_CTRL_START), ==, 0);
+        crb_send(c.s, over->data, over->len, NULL);
+        g_assert_true(crb_wait_start_clear(c.s));
         r = crb_receive(c.s, NULL);
         assert_local_error(r);
         g_assert_false(crb_tpm_sts(c.s));
