@@ -112,13 +112,16 @@ mark() {
 # commands until the host, done migrating, writes "stop" to the console.
 # kernel: the kernel driver, with createprimary RSA 2048 (slow in swtpm);
 # fast: the kernel driver, fast commands only; chunked: the chunked
-# driver, TPM2_Hash of 1 KiB whose digest the host checks.
+# driver, TPM2_Hash of 1 KiB whose digest the host checks, and a PCR read
+# whose response takes several chunks. The console may lose bytes at a
+# hop, so the results are kept here and printed once more at the end.
 soak_step() {
     name=$1
     shift
     "$@" >"$name.out" 2>"$name.err"
     rc=$?
     echo "@@ soak step $name $rc"
+    echo "$n $name $rc" >>soak.results
     if [ $rc -ne 0 ]; then
         failed=$((failed + 1))
         sed "s/^/@@ err soak $name: /" "$name.err" | head -n 3
@@ -130,6 +133,8 @@ soak() {
     awk 'BEGIN { for (i = 0; i < 1024; i++) printf "%c", 97 + i % 23 }' \
         >hash1k.dat
     : >host.in
+    : >soak.results
+    : >soak.hashes
     cat /dev/ttyS0 >host.in 2>/dev/null &
     reader=$!
     echo "@@ soak begin $kind"
@@ -148,16 +153,23 @@ soak() {
             ;;
         chunked)
             soak_step hash tpm2 hash -g sha256 --hex hash1k.dat
-            [ -s hash.out ] && echo "@@ soak hash $(head -n 1 hash.out)"
+            if [ "$rc" -eq 0 ]; then
+                # tpm2 hash --hex ends without a newline
+                echo "$(head -n 1 hash.out)" >>soak.hashes
+            fi
             soak_step getrandom tpm2 getrandom --hex 32
-            soak_step createprimary tpm2 createprimary -C o -G ecc \
-                -c primary.ctx
+            soak_step pcrread8 tpm2 pcrread sha256:0,1,2,3,4,5,6,7
             ;;
         esac
     done
     kill "$reader" 2>/dev/null
     soak_step pcrread tpm2 pcrread sha256:16
     sed -n 's/^ *16 *: 0x\([0-9A-F]*\)$/@@ soak pcr16 \1/p' pcrread.out
+    awk '{ t[$2] += 1; if ($3 != 0) { f[$2] += 1;
+               print "@@ soak failed", $1, $2, $3 } }
+         END { for (k in t) print "@@ soak total", k, t[k] - f[k], f[k] + 0 }' \
+        soak.results
+    sort soak.hashes | uniq -c | awk '{ print "@@ soak hashes", $2, $1 }'
     echo "@@ soak end $n"
 }
 
