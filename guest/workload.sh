@@ -111,7 +111,8 @@ mark() {
 # A soak under live migration (scripts/guest-soak.py): rounds of
 # commands until the host, done migrating, writes "stop" to the console.
 # kernel: the kernel driver, with createprimary RSA 2048 (slow in swtpm);
-# fast: the kernel driver, fast commands only; chunked: the chunked
+# fast: the kernel driver, fast commands only; idle: none (a baseline
+# for migration downtime); chunked: the chunked
 # driver, TPM2_Hash of 1 KiB whose digest the host checks, and a PCR read
 # whose response takes several chunks. The console may lose bytes at a
 # hop, so the results are kept here and printed once more at the end.
@@ -150,6 +151,9 @@ soak() {
                 soak_step createprimary tpm2 createprimary -C o \
                     -G rsa2048 -c primary.ctx
             fi
+            ;;
+        idle)
+            sleep 0.2
             ;;
         chunked)
             soak_step hash tpm2 hash -g sha256 --hex hash1k.dat
@@ -223,7 +227,7 @@ for ph in "$@"; do
             getrandom getrandom pcrextend hash1k $sizes floor |
             sed 's/^BENCH /@@ bench chunked /'
         ;;
-    soak-kernel | soak-fast)
+    soak-kernel | soak-fast | soak-idle)
         export TPM2TOOLS_TCTI=device:/dev/tpmrm0
         soak "${ph#soak-}"
         ;;

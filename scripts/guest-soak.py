@@ -63,7 +63,8 @@ def say(text=''):
 class Peer:
     """One QEMU process, its swtpm, its serial and QMP sockets."""
 
-    def __init__(self, work, n, qemu, opts, append, guest, incoming):
+    def __init__(self, work, n, qemu, opts, append, guest, incoming,
+                 trace=()):
         self.dir = os.path.join(work, 'vm%02d' % n)
         self.name = os.path.basename(qemu.rstrip('/'))
         self.qemu = qemu
@@ -96,6 +97,11 @@ class Peer:
                 '-append', append]
         if incoming:
             args += ['-incoming', 'unix:' + self.mig_path]
+        if trace:
+            args += ['-msg', 'timestamp=on',
+                     '-D', os.path.join(self.dir, 'trace.log')]
+            for e in trace:
+                args += ['-trace', e]
         self.log = open(os.path.join(self.dir, 'qemu.log'), 'w')
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=self.log,
@@ -225,24 +231,36 @@ def wait_migration(peer):
 
 
 def run(o, kind, work):
-    rng = random.Random('%s-%d' % (kind, o.seed))
-    phase = {'kernel': 'soak-kernel', 'chunked': 'soak-chunked',
-             'stock': 'soak-fast'}[kind]
-    append = 'console=ttyS0 panic=-1 quiet tpmdemo=' + phase
-    if kind == 'chunked':
-        append += ' initcall_blacklist=crb_acpi_driver_init'
+    phase = {'kernel': 'kernel', 'chunked': 'chunked',
+             'stock': 'fast'}[kind]
     opts = NO_CHUNK if kind == 'stock' else CHUNK_ON
     if kind == 'chunked':
         opts = opts + ['-global', 'tpm-crb.x-data-buffer-size=64']
     binaries = [o.qemu, o.stock] if kind == 'stock' else [o.qemu]
+    return soak(binaries, phase, opts, o.guest, work, o.hops,
+                random.Random('%s-%d' % (kind, o.seed)))
+
+
+def soak(binaries, phase, opts, guest, work, n_hops, rng, trace=()):
+    """
+    Boot the guest on binaries[0] with its soak phase (kernel, fast,
+    chunked, idle), migrate it n_hops times, each to the next of
+    binaries (round robin), at moments drawn from rng; then stop it.
+    trace: QEMU trace events, logged with timestamps to each peer's
+    trace.log. Returns the console lines, the hops and the seconds.
+    """
+    append = 'console=ttyS0 panic=-1 quiet tpmdemo=soak-' + phase
+    if phase == 'chunked':
+        append += ' initcall_blacklist=crb_acpi_driver_init'
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     console = Console(os.path.join(work, 'console.txt'))
     t0 = time.time()
     peers = []
-    # (source, destination, downtime ms, hop ms, the guest's round then)
+    # (source, destination, downtime ms, hop ms, the guest's round then,
+    # the source's directory)
     hops = []
-    cur = Peer(work, 0, binaries[0], opts, append, o.guest, False)
+    cur = Peer(work, 0, binaries[0], opts, append, guest, False, trace)
     peers.append(cur)
     try:
         # Wait for the loop to start, then hop.
@@ -251,10 +269,11 @@ def run(o, kind, work):
                 raise RuntimeError('the guest did not start its loop')
             console.pump(cur, 0.2)
         n = 0
-        while n < o.hops:
+        while n < n_hops:
             console.pump(cur, rng.uniform(0.3, 2.0))
             nxt_bin = binaries[(n + 1) % len(binaries)]
-            nxt = Peer(work, n + 1, nxt_bin, opts, append, o.guest, True)
+            nxt = Peer(work, n + 1, nxt_bin, opts, append, guest, True,
+                       trace)
             peers.append(nxt)
             t = time.time()
             cur.cmd('migrate', uri='unix:' + nxt.mig_path)
@@ -269,7 +288,7 @@ def run(o, kind, work):
             # fails after this mark.
             hops.append((cur.qemu, nxt.qemu, info.get('downtime', 0),
                          int((time.time() - t) * 1000),
-                         console.last_round()))
+                         console.last_round(), cur.dir))
             cur.close()
             cur = nxt
             n += 1
