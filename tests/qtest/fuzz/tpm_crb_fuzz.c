@@ -216,8 +216,9 @@ static DeviceState *crb_device(void)
 }
 
 /*
- * The device's state as a migration saves it (pre_save waits for an
- * executing command), in a buffer to load from.
+ * The device's state as a migration saves it (the caller has let any
+ * executing command complete, as the VM stop handler does), in a buffer
+ * to load from.
  */
 static QIOChannelBuffer *save_device(void)
 {
