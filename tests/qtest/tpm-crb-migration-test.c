@@ -852,36 +852,36 @@ static void assert_refused(VM *dst, const char *desc, const char *want)
 static void test_allow_off_accepts(void)
 {
     g_autoptr(GByteArray) pcr = cmd_pcr_read();
-    g_autoptr(GByteArray) r1 = NULL, r2 = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
                                                SMALL_W);
     g_autofree char *dst_opts = g_strdup_printf(
         "%s,x-allow-chunk-migration=off", devopts);
     int round;
-    QDict *rsp;
-    VM *src, *dst;
 
-    src = vm_start("q35", devopts, NULL, NULL);
-    tpm_startup(src, SMALL_W);
-    /* A multi-chunk response, read to the end: DRAINED. */
-    r1 = transfer(src, pcr, SMALL_W);
-    assert_rc_success(r1);
-    g_assert_cmpuint(r1->len, >, SMALL_W);
-
+    /*
+     * A fresh source each round: QEMU 10.2.2 leaks the file name of an
+     * outgoing file: migration when the same VM migrates again.
+     */
     for (round = 0; round < 2; round++) {
-        g_autofree char *file = g_build_filename(src->p->dir, round ?
-                                                 "idle.mig" : "drained.mig",
-                                                 NULL);
-        g_autofree char *uri = g_strdup_printf("file:%s", file);
-        g_autofree char *desc = NULL;
-        g_autoptr(GByteArray) stream = NULL;
+        g_autoptr(GByteArray) r1 = NULL, r2 = NULL, stream = NULL;
         g_autoptr(MigStream) ms = NULL;
+        g_autofree char *file = NULL, *uri = NULL, *desc = NULL;
         CRBMigState st;
+        VM *src, *dst;
 
+        src = vm_start("q35", devopts, NULL, NULL);
+        tpm_startup(src, SMALL_W);
+        /* A multi-chunk response, read to the end: DRAINED. */
+        r1 = transfer(src, pcr, SMALL_W);
+        assert_rc_success(r1);
+        g_assert_cmpuint(r1->len, >, SMALL_W);
         if (round) {
+            /* The driver's next command begins: the response is gone. */
             crb_w(src, A_CRB_CTRL_REQ, R_CRB_CTRL_REQ_cmdReady_MASK);
         }
+        file = g_build_filename(src->p->dir, "allow-off.mig", NULL);
+        uri = g_strdup_printf("file:%s", file);
         vm_migrate(src, uri);
         assert_status(src, "completed");
         stream = read_stream(file);
@@ -903,12 +903,9 @@ static void test_allow_off_accepts(void)
             g_assert_cmpmem(r2->data, r2->len, r1->data, r1->len);
         }
         vm_stop(dst);
+        vm_stop(src);
         g_unlink(file);
-        rsp = vm_qmp(src, "{'execute': 'cont'}");
-        g_assert_true(qdict_haskey(rsp, "return"));
-        qobject_unref(rsp);
     }
-    vm_stop(src);
 }
 
 /* With a transfer in flight, x-allow-chunk-migration=off refuses. */

@@ -16,7 +16,9 @@
  *   Start, none of its pieces reaches the TPM, with and without a
  *   migration in the middle.
  * - A TPM that does not answer at the switchover: the migration fails,
- *   the source runs on and gets its response once the TPM answers.
+ *   the source runs on and gets its response once the TPM answers; the
+ *   same when the answer comes after the stop gave up but before the
+ *   device's state is saved.
  *
  * Machines are pc-q35-10.2 with chunking opted in by properties.
  *
@@ -329,9 +331,10 @@ static GByteArray *cmd_create_primary(void)
 }
 
 /*
- * The same with a real swtpm: TPM2_CreatePrimary (RSA 2048, slow), then
- * the migration at once. Whether the stop caught it depends on swtpm's
- * speed; the destination must read a CreatePrimary response either way.
+ * The same with a real swtpm: TPM2_CreatePrimary (RSA 2048, slow), the
+ * VM stopped at once, then migrated live. Whether the stop caught the
+ * command depends on swtpm's speed (the time stop took is printed); the
+ * destination must read a CreatePrimary response either way.
  */
 static void test_executing_swtpm(void)
 {
@@ -339,7 +342,7 @@ static void test_executing_swtpm(void)
     g_autoptr(GByteArray) startup = cmd_startup();
     g_autoptr(GByteArray) create = cmd_create_primary();
     g_autoptr(GByteArray) rsp = NULL;
-    int64_t downtime_ms;
+    int64_t stop_us;
     VM *src, *dst;
 
     if (!tpm_crb_util_swtpm_has_tpm2()) {
@@ -355,10 +358,12 @@ static void test_executing_swtpm(void)
 
     begin_command(src);
     crb_send(src->qts, create->data, create->len, NULL);
+    stop_us = g_get_monotonic_time();
+    qtest_qmp_assert_success(src->qts, "{'execute': 'stop'}");
+    stop_us = g_get_monotonic_time() - stop_us;
     dst = migrate_live(src, CHUNK_ON, NULL, dir);
-    downtime_ms = read_migrate_property_int(src->qts, "downtime");
-    g_test_message("swtpm CreatePrimary: downtime %" PRId64 " ms",
-                   downtime_ms);
+    g_test_message("swtpm CreatePrimary: stop took %" PRId64 " ms",
+                   stop_us / 1000);
 
     g_assert_true(crb_wait_start_clear(dst->qts));
     g_assert_false(crb_tpm_sts(dst->qts));
@@ -610,6 +615,49 @@ static void test_stalled(void)
     tpm_crb_util_rmdir(dir);
 }
 
+/*
+ * The TPM answers after the stop handler gave up (10 s) but before the
+ * device's state is saved: the response went into window RAM that was
+ * already sent, so the migration fails, and the source's guest reads it.
+ */
+static void test_late_answer(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("tpm-crb-late-XXXXXX", NULL);
+    g_autofree char *uri = g_strdup_printf("unix:%s/mig.sock", dir);
+    g_autofree char *desc = NULL;
+    g_autoptr(GByteArray) cmd = crb_make_command(100, 0x131, 4);
+    g_autoptr(GByteArray) rsp = NULL;
+    TPMEmu *emu_src = emu_new(8192);
+    Releaser rel;
+    VM *src, *dst;
+
+    src = vm_start(emu_src, CHUNK_ON, NULL);
+    tpm_emu_set_reply(emu_src, TPM_EMU_REPLY_STALL);
+    begin_command(src);
+    crb_send(src->qts, cmd->data, cmd->len, NULL);
+    g_assert_true(tpm_emu_wait_held(emu_src, 10000));
+
+    dst = vm_start(emu_new(8192), CHUNK_ON, "-incoming defer");
+    migrate_incoming_qmp(dst->qts, uri, NULL, "{}");
+    /* After the stop handler's 10 s, within the emulator's next 10 s */
+    releaser_start(&rel, emu_src, 15000);
+    migrate_qmp(src->qts, dst->qts, uri, NULL, "{}");
+    desc = wait_failed_and_running(src->qts);
+    releaser_join(&rel);
+    g_test_message("the migration failed: %s", desc ? desc : "(no error)");
+    g_assert_nonnull(desc);
+    g_assert_nonnull(strstr(desc, "completed after guest memory was saved"));
+
+    g_assert_true(crb_wait_start_clear(src->qts));
+    rsp = crb_receive(src->qts, NULL);
+    g_assert_cmpmem(rsp->data, rsp->len, cmd->data, cmd->len);
+
+    qtest_set_expected_status(dst->qts, 1);
+    vm_free(dst);
+    vm_free(src);
+    tpm_crb_util_rmdir(dir);
+}
+
 static const ExecCase exec_cases[] = {
     { "live-chunking-on", LIVE, true },
     { "live-chunking-off", LIVE, false },
@@ -641,5 +689,6 @@ int main(int argc, char **argv)
     qtest_add_func("/tpm-crb-switchover/refused-migrated",
                    test_refused_migrated);
     qtest_add_func("/tpm-crb-switchover/stalled", test_stalled);
+    qtest_add_func("/tpm-crb-switchover/late-answer", test_late_answer);
     return g_test_run();
 }
