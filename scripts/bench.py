@@ -1394,6 +1394,11 @@ def report_downtime(o, d, w):
             excess = x - base_p - r
             w('| %d | %.1f | %.1f | %s |' % (
                 x, r, excess, 'met' if excess <= 2 else 'MISSED'))
+        w('')
+    w('Under TCG a hop\'s downtime is mostly the guest\'s RAM dirtied '
+      'since the last pass (a guest busy with MMIO dirties more) and the '
+      'load on the two cores; the device\'s own state is a few KiB. '
+      'Compare the minimum and maximum before reading a verdict.\n')
     w('Stock does not wait for the command at the stop: its downtime '
       'stays low, and the command\'s response is lost when it completes '
       'after RAM was sent (section of `docs/specs/tpm-crb-migration.rst`, '
