@@ -6,8 +6,8 @@
  * Client Platform TPM Profile (PTP) v1.07, with chunked transfers of
  * commands and responses larger than the data window.
  *
- * The behaviour is specified in docs/specs/tpm-crb-chunking.rst (the
- * project's SPEC sections 2 to 4): an explicit transfer phase, framing
+ * The behaviour is described in docs/specs/tpm-crb-chunking.rst: an
+ * explicit transfer phase, framing
  * errors answered by the device itself, tpmSts reserved for backend
  * failure, and stock QEMU's guest ABI and migration stream while
  * chunking is off (every machine type up to 11.0).
@@ -37,7 +37,7 @@
 #include "qom/object.h"
 
 /*
- * Where a transfer stands (SPEC §4). Each CTRL_START write is one switch
+ * Where a transfer stands. Each CTRL_START write is one switch
  * on this; nothing is inferred from buffer lengths.
  */
 typedef enum CRBPhase {
@@ -62,7 +62,7 @@ struct CRBState {
     uint32_t data_buffer_size;
     /* The buffer size handed to the backend: B, or min(B, W). */
     uint32_t be_buffer_size;
-    /* CapCRBChunk as advertised: cap-chunk && B > W (SPEC §3). */
+    /* CapCRBChunk as advertised: cap-chunk && B > W. */
     bool chunking;
 
     /*
@@ -142,7 +142,7 @@ static uint8_t *tpm_crb_window(CRBState *s)
 
 /*
  * Put len bytes at the start of the data window. With chunking the rest
- * of the window is zeroed (SPEC §4), so that a short last chunk is not
+ * of the window is zeroed, so that a short last chunk is not
  * followed by stale bytes. Without chunking the device keeps QEMU 7.2's
  * window exactly: there the backend wrote the response over the command
  * in place and left the bytes after it alone.
@@ -162,7 +162,7 @@ static void tpm_crb_window_fill(CRBState *s, const uint8_t *data,
     memory_region_set_dirty(&s->cmdmem, 0, s->data_buffer_size);
 }
 
-/* Drop any partial upload and any kept response (SPEC §4, Discarding). */
+/* Drop any partial upload and any kept response (PTP v1.07 6.5.3.9). */
 static void tpm_crb_discard(CRBState *s, const char *why)
 {
     assert(s->phase != CRB_PHASE_EXECUTING);
@@ -204,7 +204,7 @@ static void tpm_crb_response_ready(CRBState *s)
  * A framing error (declared size below a header or above the buffer, or
  * Start before the whole command arrived) is answered by the device with
  * a well-formed TPM 2.0 error, as a normal completion: the backend never
- * sees the command and tpmSts stays 0 (SPEC §4, differs from upstream).
+ * sees the command and tpmSts stays 0 (not the fatal tpmSts).
  */
 static void tpm_crb_framing_error(CRBState *s, const char *why,
                                   uint32_t declared)
@@ -412,8 +412,8 @@ static void tpm_crb_write_start(CRBState *s, uint8_t locty, uint64_t addr,
     }
 
     /*
-     * One action per write; Start wins, then nextChunk, then crbRspRetry
-     * (SPEC §4). nextChunk and crbRspRetry never stick: the device has
+     * One action per write; Start wins, then nextChunk, then crbRspRetry.
+     * nextChunk and crbRspRetry never stick: the device has
      * acted on them before the write returns.
      */
     if (FIELD_EX32(val, CRB_CTRL_START, Start)) {
@@ -499,7 +499,7 @@ static void tpm_crb_write_loc_ctrl(CRBState *s, uint8_t locty, uint64_t addr,
 
 /*
  * What holds between any two events, whatever the guest or the backend
- * did (SPEC §4: at most B bytes buffered each way, Start = 1 exactly
+ * did (at most B bytes buffered each way, Start = 1 exactly
  * while the backend owns a command, the phase matching the buffers).
  * Checked after each MMIO write and each completion, so that a slip is
  * caught at the step that made it, by the tests and by the fuzzers.
@@ -602,8 +602,8 @@ static const MemoryRegionOps tpm_crb_memory_ops = {
 /*
  * The backend finished (on the main loop). Its response is accepted only
  * when its declared size R satisfies 10 <= R <= B and R <= the bytes it
- * produced; anything else is a backend failure, which alone sets tpmSts
- * (SPEC §4). A backend that knows how many bytes it received may lower
+ * produced; anything else is a backend failure, which alone sets tpmSts.
+ * A backend that knows how many bytes it received may lower
  * cmd.out_len to that count.
  */
 static void tpm_crb_take_response(CRBState *s, int ret)
@@ -690,7 +690,7 @@ static enum TPMVersion tpm_crb_get_version(TPMIf *ti)
 }
 
 /*
- * Migration (SPEC §5). The registers travel as upstream; a transfer in
+ * Migration. The registers travel as upstream; a transfer in
  * flight travels in the tpm-crb/chunk subsection; the data window is RAM
  * and travels with guest memory. Everything loaded is checked against
  * what this device could have produced before the guest may run.
@@ -815,7 +815,7 @@ static bool tpm_crb_check_response(CRBState *s, Error **errp)
 
 /*
  * The subsection carries no phase (upstream's layout): it follows from
- * the buffers (SPEC §5).
+ * the buffers.
  */
 static bool tpm_crb_chunk_post_load(void *opaque, int version_id,
                                     Error **errp)
@@ -904,8 +904,8 @@ static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
         return false;
     }
     /*
-     * nextChunk and crbRspRetry are acted on before their write returns
-     * (SPEC §4), so no source ever sends them set; loaded as they are,
+     * nextChunk and crbRspRetry are acted on before their write returns,
+     * so no source ever sends them set; loaded as they are,
      * they would stick for the guest to read.
      */
     if (s->regs[R_CRB_CTRL_START]) {
@@ -979,7 +979,7 @@ static void tpm_crb_reset(void *dev)
     tpm_crb_discard(s, "reset");
 
     /*
-     * SPEC §3: advertise CapCRBChunk only when chunking can help, i.e.
+     * Advertise CapCRBChunk only when chunking can help, i.e.
      * the TPM takes commands larger than the window.
      */
     b = MIN(tpm_backend_get_buffer_size(s->tpmbe), CRB_BUFFER_MAX);
@@ -1029,7 +1029,7 @@ static void tpm_crb_reset(void *dev)
         }
         /*
          * A running VM runs on (differs from upstream, which exits): the
-         * TPM reports a backend failure (SPEC §4) until a reset starts
+         * TPM reports a backend failure until a reset starts
          * it again.
          */
         ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmSts, 1);

@@ -1,7 +1,7 @@
 /*
  * A test-side view of the tpm-crb device's state in a real QEMU
  * migration stream (a file: stream), so that tests can take it out,
- * check it against SPEC §5, change one thing and put it back.
+ * check it against the device's rules, change one thing and put it back.
  *
  * Copyright (c) 2026 The tpm-crb-chunk authors
  *

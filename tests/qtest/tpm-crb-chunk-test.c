@@ -2,7 +2,7 @@
  * Copyright (c) 2026 The tpm-crb-chunk authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * qtest for PTP v1.07 chunked transfers through tpm-crb (SPEC §3, §4):
+ * qtest for PTP v1.07 chunked transfers through tpm-crb:
  * a real TPM workload through a real swtpm at several window sizes, and
  * the transfer state machine's edges (boundaries, retry, discarding,
  * framing errors, priorities, capability) through the in-process fake
@@ -183,7 +183,7 @@ static void echo_checked(Ctx *c, uint32_t len, uint8_t seed)
     g_assert_cmpuint(x.download_chunks, ==, chunks(len, c->w));
 }
 
-/* ---- capability (SPEC §3) ---- */
+/* ---- capability ---- */
 
 static void test_capability(void)
 {
@@ -350,7 +350,7 @@ static void framing_case(Ctx *c, const char *what, const uint8_t *first,
     }
 }
 
-/* ---- every boundary (SPEC §4) ---- */
+/* ---- every boundary ---- */
 
 static void boundaries_at(uint32_t b, uint32_t w)
 {
@@ -392,7 +392,7 @@ static void test_boundaries(void)
     boundaries_at(4096, 16);
 }
 
-/* ---- framing errors (SPEC §4) ---- */
+/* ---- framing errors ---- */
 
 static void test_framing(void)
 {
@@ -575,7 +575,7 @@ static void test_extra_next_chunk(void)
     /*
      * After the last chunk the response is drained. A nextChunk over the
      * unchanged window (the zero-padded last chunk) is the driver
-     * acknowledging it, not a new command (SPEC §4): it is ignored, the
+     * acknowledging it, not a new command: it is ignored, the
      * backend is not called, and the response is still there for
      * crbRspRetry.
      */
@@ -737,7 +737,7 @@ static void test_inactive_locality(void)
     ctx_stop(&c);
 }
 
-/* ---- discarding (SPEC §4) ---- */
+/* ---- discarding ---- */
 
 typedef enum DiscardBy {
     BY_CANCEL,
@@ -1103,7 +1103,7 @@ static const uint8_t wl_get_cap_props[] = {
 };
 /*
  * GetCapability(TPM_CAP_TPM_PROPERTIES, TPM_PT_MAX_COMMAND_SIZE, 2): the
- * buffer size the device started the TPM with (SPEC §3: B with chunking,
+ * buffer size the device started the TPM with (B with chunking,
  * min(B, W) without).
  */
 #define TPM_PT_MAX_COMMAND_SIZE 0x11e

@@ -2,7 +2,7 @@
  * qtest: tpm-crb on QEMU's emulator backend when swtpm fails: killed
  * mid-command, stopped, a channel closed, a response cut short or too
  * large. QEMU must keep running and answer QMP, the guest sees tpmSts
- * and Start as SPEC §4 says, one clear error reaches the log, and a
+ * and Start as the device's rules say, one clear error reaches the log, and a
  * system reset (with a restarted swtpm where it died) serves again.
  * Also the start-up errors of a wrong TPM configuration.
  *
@@ -771,7 +771,7 @@ static void test_chardev_not_socket(void)
 
 /*
  * swtpm's state is corrupted, so that CMD_INIT fails at the next reset:
- * the VM runs on with tpmSts set (SPEC §4). Reading LOC_STATE asks the
+ * the VM runs on with tpmSts set. Reading LOC_STATE asks the
  * backend for the established flag, which swtpm refuses with a bare
  * result while its TPM is not running: the read answers at once, and the
  * control channel stays in step. Once the state is removed (swtpm then

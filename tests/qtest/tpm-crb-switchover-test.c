@@ -1,4 +1,7 @@
 /*
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
  * qtest: tpm-crb across a migration's switchover, with transfers the
  * guest has under way when the VM stops.
  *
@@ -21,10 +24,6 @@
  *   device's state is saved.
  *
  * Machines are pc-q35-10.2 with chunking opted in by properties.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"

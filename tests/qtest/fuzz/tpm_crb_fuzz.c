@@ -1,6 +1,6 @@
 /*
  * Fuzz target for the tpm-crb device's chunked transfers (PTP v1.07
- * §6.5.3.9, this series' SPEC §4).
+ * §6.5.3.9).
  *
  * Copyright (c) 2026 The tpm-crb-chunk authors
  *
@@ -22,7 +22,7 @@
  * chunking, zeros after it, never bytes of an earlier response; tpmSts is
  * set only by a response the device must refuse or a TPM that did not
  * start; CapCRBChunk is offered exactly when the TPM's buffer is larger
- * than the window (SPEC §3).
+ * than the window.
  */
 
 #include "qemu/osdep.h"
@@ -157,7 +157,7 @@ static void check_completion(QTestState *s, unsigned count_before)
     qtest_memread(s, CRB(A_CRB_DATA_BUFFER), win, sizeof(win));
     if (tpm_emu_command_count(emu) == count_before) {
         /*
-         * Answered by the device itself, a framing error (SPEC §4); or
+         * Answered by the device itself, a framing error; or
          * the Start was not for it to take (another locality, say) and
          * the window is as the guest left it.
          */
@@ -279,8 +279,8 @@ static bool load_device(QIOChannelBuffer *state)
 /*
  * Restart the TPM with a buffer of buffer bytes, starting or not, by a
  * reset of the machine, and check what the guest then sees: chunking
- * offered exactly when the buffer is larger than the window (SPEC §3),
- * tpmSts exactly when the TPM did not start (SPEC §4).
+ * offered exactly when the buffer is larger than the window,
+ * tpmSts exactly when the TPM did not start.
  */
 static void restart_tpm(QTestState *s, uint32_t buffer, bool fails)
 {
