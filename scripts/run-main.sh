@@ -4,7 +4,7 @@
 # The main job (make run): a Linux guest in the patched QEMU 10.2.2 with
 # a tpm-crb device and a real swtpm, booted twice (scripts/guest-run.py):
 #
-#   1. pc-q35-11.1 (chunking offered), SeaBIOS, the full 3968-byte
+#   1. q35 with cap-chunk=on (chunking offered), SeaBIOS, the full 3968-byte
 #      window: the kernel's own tpm_crb driver binds and runs a
 #      tpm2-tools workload through /dev/tpmrm0; then it is unbound and the
 #      same workload runs through the project's chunked driver

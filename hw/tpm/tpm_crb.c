@@ -1,25 +1,31 @@
 /*
+ * tpm_crb.c - QEMU's TPM CRB interface emulator
+ *
+ * Copyright (c) 2018 Red Hat, Inc.
  * Copyright (c) 2026 The tpm-crb-chunk authors
- * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * tpm-crb: the TPM 2.0 Command Response Buffer interface of the TCG PC
- * Client Platform TPM Profile (PTP) v1.07, with chunked transfers of
- * commands and responses larger than the data window.
+ * Authors:
+ *   Marc-André Lureau <marcandre.lureau@redhat.com>
  *
- * The behaviour is described in docs/specs/tpm-crb-chunking.rst: an
- * explicit transfer phase, framing
- * errors answered by the device itself, tpmSts reserved for backend
- * failure, and stock QEMU's guest ABI and migration stream while
- * chunking is off (every machine type up to 11.0).
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ * See the COPYING file in the top-level directory.
+ *
+ * tpm_crb is a device for TPM 2.0 Command Response Buffer (CRB) Interface
+ * as defined in TCG PC Client Platform TPM Profile (PTP) Specification
+ * Family “2.0” Level 00 Revision 01.03 v22, with the chunked transfers
+ * of commands and responses larger than the data buffer that v1.07 adds
+ * (docs/specs/tpm-crb-chunking.rst). With cap-chunk off, the default, the
+ * registers, the RAM blocks and the migration stream are those of the
+ * device before chunking.
  */
 
 #include "qemu/osdep.h"
 #include "qemu/module.h"
 #include "qemu/error-report.h"
+#include "qemu/log.h"
 #include "qapi/error.h"
 #include "qemu/cutils.h"
 #include "qemu/units.h"
-#include "hw/boards.h"
 #include "hw/qdev-properties.h"
 #include "hw/pci/pci_ids.h"
 #include "hw/acpi/tpm.h"
@@ -43,8 +49,8 @@
 typedef enum CRBPhase {
     CRB_PHASE_IDLE,         /* no command, no response kept */
     CRB_PHASE_UPLOAD,       /* command chunks arriving (nextChunk) */
-    CRB_PHASE_REFUSED,      /* upload whose size was refused, until Start */
-    CRB_PHASE_EXECUTING,    /* the backend owns the command; Start = 1 */
+    CRB_PHASE_REFUSED,      /* upload whose size was refused, until invoke */
+    CRB_PHASE_EXECUTING,    /* the backend owns the command; invoke = 1 */
     CRB_PHASE_DOWNLOAD,     /* response chunks left to read */
     CRB_PHASE_DRAINED,      /* whole response delivered, kept for retry */
 } CRBPhase;
@@ -114,10 +120,6 @@ DECLARE_INSTANCE_CHECKER(CRBState, CRB, TYPE_TPM_CRB)
 
 #define TPM_CRB_NO_LOCALITY 0xff
 
-/* TPM 2.0 response for a command whose size field is wrong. */
-#define TPM2_ST_NO_SESSIONS 0x8001
-#define TPM_RC_COMMAND_SIZE 0x142
-
 static const char *const crb_phase_name[] = {
     [CRB_PHASE_IDLE] = "IDLE",
     [CRB_PHASE_UPLOAD] = "UPLOAD",
@@ -141,18 +143,18 @@ static uint8_t *tpm_crb_window(CRBState *s)
 }
 
 /*
- * Put len bytes at the start of the data window. With chunking the rest
- * of the window is zeroed, so that a short last chunk is not
- * followed by stale bytes. Without chunking the device keeps QEMU 7.2's
- * window exactly: there the backend wrote the response over the command
- * in place and left the bytes after it alone.
+ * Put len bytes (at most W) at the start of the data window. With
+ * chunking the rest of the window is zeroed, so that a short last chunk
+ * is not followed by stale bytes. Without chunking the window stays as
+ * it was before chunking: the backend wrote the response over the
+ * command in place and left the bytes after it alone.
  */
 static void tpm_crb_window_fill(CRBState *s, const uint8_t *data,
                                 uint32_t len)
 {
     uint8_t *win = tpm_crb_window(s);
 
-    assert(len <= s->data_buffer_size);
+    len = MIN(len, s->data_buffer_size);
     if (len) {
         memcpy(win, data, len);
     }
@@ -162,10 +164,12 @@ static void tpm_crb_window_fill(CRBState *s, const uint8_t *data,
     memory_region_set_dirty(&s->cmdmem, 0, s->data_buffer_size);
 }
 
-/* Drop any partial upload and any kept response (PTP v1.07 6.5.3.9). */
+/*
+ * Drop any partial upload and any kept response (PTP v1.07 6.5.3.9).
+ * Never while the backend owns the command: callers check the phase.
+ */
 static void tpm_crb_discard(CRBState *s, const char *why)
 {
-    assert(s->phase != CRB_PHASE_EXECUTING);
     if (s->command_buffer->len || s->response_buffer->len) {
         trace_tpm_crb_discard(why, s->command_buffer->len,
                               s->response_buffer->len);
@@ -202,23 +206,19 @@ static void tpm_crb_response_ready(CRBState *s)
 
 /*
  * A framing error (declared size below a header or above the buffer, or
- * Start before the whole command arrived) is answered by the device with
+ * invoke before the whole command arrived) is answered by the device with
  * a well-formed TPM 2.0 error, as a normal completion: the backend never
  * sees the command and tpmSts stays 0 (not the fatal tpmSts).
  */
 static void tpm_crb_framing_error(CRBState *s, const char *why,
                                   uint32_t declared)
 {
-    uint8_t *rsp;
-
     trace_tpm_crb_framing_error(why, declared, s->command_buffer->len,
                                 s->be_buffer_size);
     g_byte_array_set_size(s->command_buffer, 0);
     g_byte_array_set_size(s->response_buffer, TPM_HEADER_SIZE);
-    rsp = s->response_buffer->data;
-    tpm_cmd_set_tag(rsp, TPM2_ST_NO_SESSIONS);
-    tpm_cmd_set_size(rsp, TPM_HEADER_SIZE);
-    tpm_cmd_set_error(rsp, TPM_RC_COMMAND_SIZE);
+    tpm_util_write_tpm2_error_response(s->response_buffer->data,
+                                       TPM_HEADER_SIZE, TPM_RC_COMMAND_SIZE);
     tpm_crb_response_ready(s);
 }
 
@@ -242,8 +242,8 @@ static const char *tpm_crb_size_refused(CRBState *s, uint32_t declared)
  * received) bytes. Outside UPLOAD this is the first piece of a new
  * command, so a kept response is dropped and S is read from the header
  * in the window. A size that cannot be taken is answered locally at once
- * by Start (last_piece), and latched by nextChunk: only the header is
- * kept, later pieces are not read, and Start answers. Returns false if
+ * by invoke (last_piece), and latched by nextChunk: only the header is
+ * kept, later pieces are not read, and invoke answers. Returns false if
  * the command was refused; never buffers more than S <= B bytes.
  */
 static bool tpm_crb_upload_chunk(CRBState *s, bool last_piece)
@@ -265,7 +265,7 @@ static bool tpm_crb_upload_chunk(CRBState *s, bool last_piece)
         if (refused) {
             /*
              * A chunking driver writes every piece before it looks at the
-             * window (PTP v1.07 6.5.3.9): answer at Start, and never read
+             * window (PTP v1.07 6.5.3.9): answer at invoke, and never read
              * a later piece's payload as a header.
              */
             trace_tpm_crb_refusal_latched(refused, declared);
@@ -283,7 +283,7 @@ static bool tpm_crb_upload_chunk(CRBState *s, bool last_piece)
 }
 
 /*
- * Start (PTP v1.07 §6.5.3.9): take the last (or only) piece of the
+ * invoke (PTP v1.07 §6.5.3.9): take the last (or only) piece of the
  * command and, once S bytes are in, hand exactly S bytes to the backend.
  */
 static void tpm_crb_start(CRBState *s)
@@ -300,7 +300,7 @@ static void tpm_crb_start(CRBState *s)
     }
     declared = tpm_cmd_get_size(s->command_buffer->data);
     if (s->command_buffer->len < declared) {
-        tpm_crb_framing_error(s, "Start before the whole command arrived",
+        tpm_crb_framing_error(s, "invoke before the whole command arrived",
                               declared);
         return;
     }
@@ -313,7 +313,7 @@ static void tpm_crb_start(CRBState *s)
     g_byte_array_set_size(s->response_buffer, s->be_buffer_size);
     s->response_offset = 0;
 
-    ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, Start, 1);
+    ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, invoke, 1);
     tpm_crb_set_phase(s, CRB_PHASE_EXECUTING);
     s->cmd = (TPMBackendCmd) {
         .locty = 0,
@@ -369,7 +369,7 @@ static void tpm_crb_next_chunk(CRBState *s, uint64_t addr, uint32_t val)
         tpm_crb_download_next(s);
         break;
     case CRB_PHASE_EXECUTING:
-        /* Unreachable: Start = 1 makes every CTRL_START write a no-op. */
+        /* Unreachable: invoke = 1 makes every CTRL_START write a no-op. */
         break;
     }
 }
@@ -406,22 +406,28 @@ static void tpm_crb_write_start(CRBState *s, uint8_t locty, uint64_t addr,
         trace_tpm_crb_write_ignored(addr, val, "locality not active");
         return;
     }
-    if (ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, Start)) {
+    if (ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, invoke)) {
         trace_tpm_crb_write_ignored(addr, val, "command executing");
         return;
     }
 
+    /* Without chunking, as before it: only the value 1 invokes. */
+    if (!s->chunking) {
+        if (val == R_CRB_CTRL_START_invoke_MASK) {
+            tpm_crb_start(s);
+        } else if (val) {
+            trace_tpm_crb_write_ignored(addr, val, "chunking not offered");
+        }
+        return;
+    }
+
     /*
-     * One action per write; Start wins, then nextChunk, then crbRspRetry.
+     * One action per write; invoke wins, then nextChunk, then crbRspRetry.
      * nextChunk and crbRspRetry never stick: the device has
      * acted on them before the write returns.
      */
-    if (FIELD_EX32(val, CRB_CTRL_START, Start)) {
+    if (FIELD_EX32(val, CRB_CTRL_START, invoke)) {
         tpm_crb_start(s);
-    } else if (!s->chunking) {
-        if (val) {
-            trace_tpm_crb_write_ignored(addr, val, "chunking not offered");
-        }
     } else if (FIELD_EX32(val, CRB_CTRL_START, nextChunk)) {
         tpm_crb_next_chunk(s, addr, val);
     } else if (FIELD_EX32(val, CRB_CTRL_START, crbRspRetry)) {
@@ -431,14 +437,22 @@ static void tpm_crb_write_start(CRBState *s, uint8_t locty, uint64_t addr,
 
 static void tpm_crb_write_ctrl_req(CRBState *s, uint64_t addr, uint32_t val)
 {
-    /* As QEMU 7.2: exactly one request bit, else nothing happens. */
+    /* Exactly one request bit, else nothing happens. */
     if (val == R_CRB_CTRL_REQ_cmdReady_MASK) {
         ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmIdle, 0);
         if (s->phase != CRB_PHASE_EXECUTING) {
             tpm_crb_discard(s, "cmdReady");
         }
     } else if (val == R_CRB_CTRL_REQ_goIdle_MASK) {
+        /*
+         * The buffers belong to the backend until it completes: with
+         * chunking the request is ignored. Without chunking tpmIdle is
+         * set at once, as before chunking.
+         */
         if (s->phase == CRB_PHASE_EXECUTING) {
+            if (!s->chunking) {
+                ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmIdle, 1);
+            }
             trace_tpm_crb_write_ignored(addr, val, "goIdle while executing");
             return;
         }
@@ -451,8 +465,12 @@ static void tpm_crb_write_ctrl_req(CRBState *s, uint64_t addr, uint32_t val)
 
 static void tpm_crb_write_cancel(CRBState *s, uint64_t addr, uint32_t val)
 {
-    /* Drivers write 0 here before each command; only a 1 asks. */
-    if (!FIELD_EX32(val, CRB_CTRL_CANCEL, cancel)) {
+    /*
+     * Drivers write 0 here before each command; only a 1 asks (without
+     * chunking, as before it, only the value 1).
+     */
+    if (!FIELD_EX32(val, CRB_CTRL_CANCEL, cancel) ||
+        (!s->chunking && val != R_CRB_CTRL_CANCEL_cancel_MASK)) {
         return;
     }
     if (s->phase == CRB_PHASE_EXECUTING) {
@@ -468,7 +486,7 @@ static void tpm_crb_write_loc_ctrl(CRBState *s, uint8_t locty, uint64_t addr,
                                    uint32_t val)
 {
     /*
-     * As QEMU 7.2, one request per write. Only locality 0 is decoded
+     * One request per write. Only locality 0 is decoded
      * (CapLocality = 0), so seize, which must come from a locality higher
      * than the active one, and resetEstablishmentBit, reserved to
      * localities 3 and 4, can never be honoured.
@@ -499,12 +517,11 @@ static void tpm_crb_write_loc_ctrl(CRBState *s, uint8_t locty, uint64_t addr,
 
 /*
  * What holds between any two events, whatever the guest or the backend
- * did (at most B bytes buffered each way, Start = 1 exactly
- * while the backend owns a command, the phase matching the buffers).
- * Checked after each MMIO write and each completion, so that a slip is
- * caught at the step that made it, by the tests and by the fuzzers.
+ * did: at most B bytes buffered each way, invoke = 1 exactly while the
+ * backend owns a command, the phase matching the buffers. Returns what
+ * is broken, or NULL.
  */
-static void tpm_crb_assert_invariants(CRBState *s)
+static const char *tpm_crb_broken_invariant(CRBState *s)
 {
     uint32_t cmd_len = s->command_buffer->len;
     uint32_t rsp_len = s->response_buffer->len;
@@ -513,31 +530,74 @@ static void tpm_crb_assert_invariants(CRBState *s)
      * The device's own answer to a framing error is a header, even
      * where B is smaller.
      */
-    assert(cmd_len <= s->be_buffer_size &&
-           rsp_len <= MAX(s->be_buffer_size, TPM_HEADER_SIZE));
-    assert(ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, Start) ==
-           (s->phase == CRB_PHASE_EXECUTING));
+    if (cmd_len > s->be_buffer_size ||
+        rsp_len > MAX(s->be_buffer_size, TPM_HEADER_SIZE)) {
+        return "a buffer exceeds the TPM buffer";
+    }
+    if (ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, invoke) !=
+        (s->phase == CRB_PHASE_EXECUTING)) {
+        return "invoke disagrees with the phase";
+    }
     switch (s->phase) {
     case CRB_PHASE_IDLE:
-        assert(!cmd_len && !rsp_len && !s->response_offset);
+        if (cmd_len || rsp_len || s->response_offset) {
+            return "buffers kept while idle";
+        }
         break;
     case CRB_PHASE_UPLOAD:
-        assert(cmd_len >= TPM_HEADER_SIZE && !rsp_len);
-        assert(cmd_len <= tpm_cmd_get_size(s->command_buffer->data));
+        if (cmd_len < TPM_HEADER_SIZE || rsp_len ||
+            cmd_len > tpm_cmd_get_size(s->command_buffer->data)) {
+            return "upload inconsistent with its header";
+        }
         break;
     case CRB_PHASE_REFUSED:
-        assert(cmd_len == TPM_HEADER_SIZE && !rsp_len);
-        assert(tpm_cmd_get_size(s->command_buffer->data) != TPM_HEADER_SIZE);
+        if (cmd_len != TPM_HEADER_SIZE || rsp_len ||
+            tpm_cmd_get_size(s->command_buffer->data) == TPM_HEADER_SIZE) {
+            return "refusal without its refused header";
+        }
         break;
     case CRB_PHASE_EXECUTING:
         break;
     case CRB_PHASE_DOWNLOAD:
     case CRB_PHASE_DRAINED:
-        assert(!cmd_len && rsp_len >= TPM_HEADER_SIZE);
-        assert(s->phase == CRB_PHASE_DOWNLOAD ?
-               s->response_offset < rsp_len : s->response_offset == rsp_len);
+        if (cmd_len || rsp_len < TPM_HEADER_SIZE ||
+            (s->phase == CRB_PHASE_DOWNLOAD) !=
+            (s->response_offset < rsp_len) ||
+            s->response_offset > rsp_len) {
+            return "response inconsistent with its offset";
+        }
         break;
     }
+    return NULL;
+}
+
+/*
+ * Checked after each MMIO write and each completion. The fuzzing build
+ * stops at the step that broke an invariant, so that a slip is found
+ * where it is made; elsewhere the guest gets a logged error and the
+ * transfer is dropped, and the device carries on.
+ */
+static void tpm_crb_check_invariants(CRBState *s)
+{
+    const char *broken = tpm_crb_broken_invariant(s);
+
+    if (!broken) {
+        return;
+    }
+#ifdef CONFIG_FUZZ
+    error_report("tpm-crb: %s in phase %s", broken, crb_phase_name[s->phase]);
+    abort();
+#else
+    qemu_log_mask(LOG_GUEST_ERROR, "tpm-crb: %s in phase %s; transfer "
+                  "dropped\n", broken, crb_phase_name[s->phase]);
+    if (s->phase == CRB_PHASE_EXECUTING) {
+        /* The backend owns the command; its completion ends it. */
+        ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, invoke, 1);
+        return;
+    }
+    ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, invoke, 0);
+    tpm_crb_discard(s, "broken invariant");
+#endif
 }
 
 static uint64_t tpm_crb_mmio_read(void *opaque, hwaddr addr, unsigned size)
@@ -548,7 +608,7 @@ static uint64_t tpm_crb_mmio_read(void *opaque, hwaddr addr, unsigned size)
     uint32_t val;
 
     if ((addr & ~3) == A_CRB_LOC_STATE) {
-        /* Kept as QEMU 7.2 reports it, for identical LOC_STATE reads. */
+        /* Bit 0 from the backend's established flag, as always. */
         reg |= !tpm_backend_get_tpm_established_flag(s->tpmbe);
     }
     /* The dispatcher only passes aligned accesses; stay inside anyway. */
@@ -586,7 +646,7 @@ static void tpm_crb_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         trace_tpm_crb_write_ignored(addr, v, "read-only register");
         break;
     }
-    tpm_crb_assert_invariants(s);
+    tpm_crb_check_invariants(s);
 }
 
 static const MemoryRegionOps tpm_crb_memory_ops = {
@@ -611,7 +671,7 @@ static void tpm_crb_take_response(CRBState *s, int ret)
     uint32_t produced = MIN(s->cmd.out_len, s->be_buffer_size);
     uint32_t rsp_size = 0, rc = 0;
 
-    ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, Start, 0);
+    ARRAY_FIELD_DP32(s->regs, CRB_CTRL_START, invoke, 0);
     g_byte_array_set_size(s->command_buffer, 0);
     if (s->phase != CRB_PHASE_EXECUTING) {
         return;
@@ -625,12 +685,16 @@ static void tpm_crb_take_response(CRBState *s, int ret)
     trace_tpm_crb_request_completed(ret, rsp_size, rc);
 
     if (ret != 0 || rsp_size < TPM_HEADER_SIZE || rsp_size > produced) {
+        uint8_t failure[TPM_HEADER_SIZE];
+
         trace_tpm_crb_backend_failure(ret, rsp_size, produced,
                                       s->be_buffer_size);
         /* A real TPM's failure mode: stays set until reset. */
         ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmSts, 1);
         tpm_crb_discard(s, "backend failure");
-        tpm_crb_window_fill(s, NULL, 0);
+        /* The window shows the backend's failure answer, as always. */
+        tpm_util_write_fatal_error_response(failure, sizeof(failure));
+        tpm_crb_window_fill(s, failure, sizeof(failure));
         return;
     }
 
@@ -651,7 +715,7 @@ static void tpm_crb_request_completed(TPMIf *ti, int ret)
         s->completed_while_saving = true;
     }
     tpm_crb_take_response(s, ret);
-    tpm_crb_assert_invariants(s);
+    tpm_crb_check_invariants(s);
 }
 
 /*
@@ -690,7 +754,7 @@ static enum TPMVersion tpm_crb_get_version(TPMIf *ti)
 }
 
 /*
- * Migration. The registers travel as upstream; a transfer in
+ * Migration. The registers travel as before chunking; a transfer in
  * flight travels in the tpm-crb/chunk subsection; the data window is RAM
  * and travels with guest memory. Everything loaded is checked against
  * what this device could have produced before the guest may run.
@@ -705,7 +769,7 @@ static bool tpm_crb_pre_save(void *opaque, Error **errp)
      * The stop handler finished any executing command before RAM was
      * sent. A command still executing, or one that completed since, has
      * its response outside the stream: fail, the VM runs on and gets it.
-     * Start = 1 never travels.
+     * invoke = 1 never travels.
      */
     s->completed_while_saving = false;
     if (s->phase == CRB_PHASE_EXECUTING) {
@@ -780,7 +844,7 @@ static bool tpm_crb_check_upload(CRBState *s, Error **errp)
 
 /*
  * A response the guest has read whole windows of: some (DOWNLOAD) or all
- * (DRAINED, as upstream sends it).
+ * (DRAINED, kept for crbRspRetry).
  */
 static bool tpm_crb_check_response(CRBState *s, Error **errp)
 {
@@ -814,8 +878,8 @@ static bool tpm_crb_check_response(CRBState *s, Error **errp)
 }
 
 /*
- * The subsection carries no phase (upstream's layout): it follows from
- * the buffers.
+ * The subsection carries no phase, only the two buffers and the offset:
+ * the phase follows from them.
  */
 static bool tpm_crb_chunk_post_load(void *opaque, int version_id,
                                     Error **errp)
@@ -877,20 +941,30 @@ static const VMStateDescription vmstate_tpm_crb_chunk = {
     .needed = tpm_crb_chunk_needed,
     .post_load_errp = tpm_crb_chunk_post_load,
     .fields = (const VMStateField[]) {
-        VMSTATE_GBYTEARRAY(command_buffer, CRBState, 0, CRB_BUFFER_MAX),
-        VMSTATE_GBYTEARRAY(response_buffer, CRBState, 0, CRB_BUFFER_MAX),
+        VMSTATE_GBYTEARRAY_BOUNDED(command_buffer, CRBState, 0,
+                                   CRB_BUFFER_MAX),
+        VMSTATE_GBYTEARRAY_BOUNDED(response_buffer, CRBState, 0,
+                                   CRB_BUFFER_MAX),
         VMSTATE_UINT32(response_offset, CRBState),
         VMSTATE_END_OF_LIST(),
     },
 };
 
 /* A stream without tpm-crb/chunk carries no transfer: load as IDLE. */
-static int tpm_crb_pre_load(void *opaque)
+static bool tpm_crb_pre_load(void *opaque, Error **errp)
 {
     CRBState *s = opaque;
 
+    /* loadvm into a VM whose TPM did not answer when it stopped */
+    if (s->phase == CRB_PHASE_EXECUTING &&
+        !tpm_backend_finish_sync_timeout(s->tpmbe,
+                                         TPM_BACKEND_FINISH_TIMEOUT_MS)) {
+        error_setg(errp, "tpm-crb: a TPM command is still executing; "
+                   "cannot load the device's state");
+        return false;
+    }
     tpm_crb_discard(s, "incoming migration");
-    return 0;
+    return true;
 }
 
 static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
@@ -898,9 +972,9 @@ static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
     CRBState *s = opaque;
     bool cap = ARRAY_FIELD_EX32(s->regs, CRB_INTF_ID, CapCRBChunk);
 
-    if (ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, Start)) {
+    if (ARRAY_FIELD_EX32(s->regs, CRB_CTRL_START, invoke)) {
         error_setg(errp, "tpm-crb: incoming state has a command executing "
-                   "(Start = 1)");
+                   "(invoke = 1)");
         return false;
     }
     /*
@@ -938,7 +1012,7 @@ static bool tpm_crb_post_load(void *opaque, int version_id, Error **errp)
 static const VMStateDescription vmstate_tpm_crb = {
     .name = "tpm-crb",
     .pre_save_errp = tpm_crb_pre_save,
-    .pre_load = tpm_crb_pre_load,
+    .pre_load_errp = tpm_crb_pre_load,
     .post_load_errp = tpm_crb_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32_ARRAY(regs, CRBState, TPM_CRB_R_MAX),
@@ -953,9 +1027,10 @@ static const VMStateDescription vmstate_tpm_crb = {
 static const Property tpm_crb_properties[] = {
     DEFINE_PROP_TPMBE("tpmdev", CRBState, tpmbe),
     DEFINE_PROP_BOOL("ppi", CRBState, ppi_enabled, true),
-    DEFINE_PROP_BOOL("cap-chunk", CRBState, cap_chunk, true),
+    /* Off by default: the guest ABI and the stream stay as before. */
+    DEFINE_PROP_BOOL("cap-chunk", CRBState, cap_chunk, false),
     DEFINE_PROP_BOOL("x-allow-chunk-migration", CRBState,
-                     allow_chunk_migration, true),
+                     allow_chunk_migration, false),
     DEFINE_PROP_UINT32("x-data-buffer-size", CRBState, data_buffer_size,
                        TPM_CRB_DATA_BUFFER_SIZE),
 };
@@ -1028,9 +1103,8 @@ static void tpm_crb_reset(void *dev)
             exit(1);
         }
         /*
-         * A running VM runs on (differs from upstream, which exits): the
-         * TPM reports a backend failure until a reset starts
-         * it again.
+         * A running VM runs on rather than exiting: the TPM reports a
+         * backend failure until a reset starts it again.
          */
         ARRAY_FIELD_DP32(s->regs, CRB_CTRL_STS, tpmSts, 1);
     }
@@ -1056,14 +1130,11 @@ static void tpm_crb_realize(DeviceState *dev, Error **errp)
         return;
     }
     if (s->cap_chunk && !s->allow_chunk_migration) {
-        MachineClass *mc = current_machine ?
-            MACHINE_GET_CLASS(current_machine) : NULL;
-
-        /* Older machine types cannot carry a transfer in flight. */
+        /* Chunk state migrates only where the destination expects it. */
         error_setg(&s->migration_blocker,
-                   "tpm-crb: cap-chunk=on cannot be migrated with machine "
-                   "type '%s'; chunk state needs machine version 11.1 or "
-                   "later", mc && mc->name ? mc->name : "(none)");
+                   "tpm-crb: cap-chunk=on migrates only with "
+                   "x-allow-chunk-migration=on (the tpm-crb/chunk state of "
+                   "QEMU 11.1)");
         if (migrate_add_blocker_normal(&s->migration_blocker, errp) < 0) {
             return;
         }
@@ -1114,7 +1185,7 @@ static void tpm_crb_class_init(ObjectClass *klass, const void *data)
     TPMIfClass *tc = TPM_IF_CLASS(klass);
 
     /*
-     * No unrealize, as upstream: the device cannot be hot-unplugged, and
+     * No unrealize: the device cannot be hot-unplugged, and
      * its backend holds a reference to it (tpm_backend_init()).
      */
     dc->realize = tpm_crb_realize;

@@ -37,8 +37,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MigStream, mig_stream_free)
 
 /*
  * The tpm-crb section's payload: the register array, then optionally the
- * tpm-crb/chunk subsection (command, response, response offset: upstream
- * QEMU's layout). The phase is derived from them on decode, as the
+ * tpm-crb/chunk subsection (command, response, response offset, as
+ * QEMU 11.1 lays it out). The phase is derived from them on decode, as the
  * device derives it on load, and not encoded.
  */
 #define CRB_MIG_NREGS 32

@@ -1,16 +1,18 @@
 /*
- * QTest for the tpm-crb device's guest ABI per machine type, and for the
- * emulator backend's bound on a response that does not fit the buffer.
+ * QTest for the tpm-crb device's guest ABI per machine type, with and
+ * without chunking opted in, and for the emulator backend's bound on a
+ * response that does not fit the buffer.
  *
  * Copyright (c) 2026 The tpm-crb-chunk authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
+ * - The machine types are stock QEMU's: -machine help prints the same
+ *   list as the stock peer (TPM_CRB_STOCK_QEMU).
  * - With swtpm (its buffer B is 4096 bytes, more than the 3968-byte data
- *   buffer), CapCRBChunk is offered on the machine types that allow it
- *   (11.1) and on no older one: INTF_ID reads 0x00025C11 or 0x00025811.
- *   Every machine type keeps stock QEMU's RAM blocks: tpm-crb-cmd and
- *   tpm-ppi.
+ *   buffer), CapCRBChunk is offered only where cap-chunk=on was given:
+ *   INTF_ID reads 0x00025C11 there and 0x00025811 everywhere else. Every
+ *   machine type keeps stock QEMU's RAM blocks: tpm-crb-cmd and tpm-ppi.
  * - A swtpm stand-in that answers with a response larger than the buffer
  *   the device gave the backend: the command fails cleanly (tpmSts set,
  *   Start cleared), the data channel stays in step for the next command,
@@ -31,19 +33,21 @@
 
 #define CRB_ADDR(reg) (TPM_CRB_ADDR_BASE + A_CRB_##reg)
 
+#define CHUNK_ON " -global tpm-crb.cap-chunk=on"
+
 typedef struct MachineABI {
     const char *machine;
+    const char *opts;
     uint32_t intf_id;
 } MachineABI;
 
 static const MachineABI machines[] = {
-    { "pc-q35-10.2", 0x00025811 },
-    { "pc-q35-11.0", 0x00025811 },
-    { "pc-q35-11.1", 0x00025C11 },
-    { "q35", 0x00025C11 },
-    { "pc-i440fx-10.2", 0x00025811 },
-    { "pc-i440fx-11.0", 0x00025811 },
-    { "pc-i440fx-11.1", 0x00025C11 },
+    { "pc-q35-10.2", "", 0x00025811 },
+    { "q35", "", 0x00025811 },
+    { "pc-i440fx-10.2", "", 0x00025811 },
+    { "pc", "", 0x00025811 },
+    { "q35", CHUNK_ON, 0x00025C11 },
+    { "pc-i440fx-10.2", CHUNK_ON, 0x00025C11 },
 };
 
 /* Wait for a socket that a child process creates. */
@@ -55,12 +59,44 @@ static void wait_for_path(const char *path)
     g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
 }
 
-static QTestState *start_vm(const char *machine, const char *ctrl_path)
+static QTestState *start_vm(const char *machine, const char *opts,
+                            const char *ctrl_path)
 {
-    return qtest_initf("-machine %s -nodefaults "
+    return qtest_initf("-machine %s -nodefaults%s "
                        "-chardev socket,id=chr,path=%s "
                        "-tpmdev emulator,id=dev,chardev=chr "
-                       "-device tpm-crb,tpmdev=dev", machine, ctrl_path);
+                       "-device tpm-crb,tpmdev=dev", machine, opts,
+                       ctrl_path);
+}
+
+static char *machine_help(const char *binary)
+{
+    const char *argv[] = { binary, "-machine", "help", NULL };
+    g_autoptr(GError) err = NULL;
+    char *out = NULL;
+    int status;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                               NULL, &status, &err));
+    g_assert_no_error(err);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return out;
+}
+
+/* No machine type of our own: the list, aliases and default are stock's. */
+static void test_machine_list(void)
+{
+    const char *stock = g_getenv("TPM_CRB_STOCK_QEMU");
+    g_autofree char *ours = NULL, *theirs = NULL;
+
+    if (!stock || !*stock) {
+        g_test_skip("TPM_CRB_STOCK_QEMU (the stock peer) is not set");
+        return;
+    }
+    ours = machine_help(g_getenv("QTEST_QEMU_BINARY"));
+    theirs = machine_help(stock);
+    g_assert_cmpstr(ours, ==, theirs);
 }
 
 static void test_machine_abi(const void *opaque)
@@ -86,7 +122,7 @@ static void test_machine_abi(const void *opaque)
     g_assert_no_error(err);
     wait_for_path(sock);
 
-    s = start_vm(m->machine, sock);
+    s = start_vm(m->machine, m->opts, sock);
     g_assert_cmphex(qtest_readl(s, CRB_ADDR(INTF_ID)), ==, m->intf_id);
     g_assert_cmphex(qtest_readl(s, CRB_ADDR(INTF_ID2)), ==, 0x1014);
     g_assert_cmpuint(qtest_readl(s, CRB_ADDR(CTRL_CMD_SIZE)), ==,
@@ -110,7 +146,7 @@ static bool wait_start_clear(QTestState *s)
 {
     for (int i = 0; i < 1000; i++) {
         if (!(qtest_readl(s, CRB_ADDR(CTRL_START)) &
-              R_CRB_CTRL_START_Start_MASK)) {
+              R_CRB_CTRL_START_invoke_MASK)) {
             return true;
         }
         g_usleep(10 * 1000);
@@ -119,20 +155,21 @@ static bool wait_start_clear(QTestState *s)
 }
 
 typedef struct Oversized {
-    const char *machine;
+    const char *name;
+    const char *opts;
     uint32_t declared;
 } Oversized;
 
 /*
- * The buffer the device gives the backend is B (4096) with chunking
- * (11.1) and the 3968-byte data buffer without it (10.2). 4000 bytes
- * overflow the latter by 32 bytes, which stock QEMU 10.2.2 writes past
- * the data buffer without noticing (the command even succeeds there);
- * 8192 bytes overflow B.
+ * The buffer the device gives the backend is B (4096) with chunking and
+ * the 3968-byte data buffer without it. 4000 bytes overflow the latter
+ * by 32 bytes, which stock QEMU 10.2.2 writes past the data buffer
+ * without noticing (the command even succeeds there); 8192 bytes
+ * overflow B.
  */
 static const Oversized oversized[] = {
-    { "pc-q35-10.2", 4000 },
-    { "q35", 8192 },
+    { "default", "", 4000 },
+    { "cap-chunk", CHUNK_ON, 8192 },
 };
 
 static void test_oversized_response(const void *opaque)
@@ -153,7 +190,7 @@ static void test_oversized_response(const void *opaque)
     QTestState *s;
     unsigned before;
 
-    s = start_vm(o->machine, fake_swtpm_path(f));
+    s = start_vm("q35", o->opts, fake_swtpm_path(f));
     /* The backend has probed the TPM version already. */
     before = fake_swtpm_commands(f);
 
@@ -161,7 +198,7 @@ static void test_oversized_response(const void *opaque)
     qtest_writel(s, CRB_ADDR(LOC_CTRL), R_CRB_LOC_CTRL_requestAccess_MASK);
     qtest_writel(s, CRB_ADDR(CTRL_REQ), R_CRB_CTRL_REQ_cmdReady_MASK);
     qtest_memwrite(s, CRB_ADDR(DATA_BUFFER), cmd, sizeof(cmd));
-    qtest_writel(s, CRB_ADDR(CTRL_START), R_CRB_CTRL_START_Start_MASK);
+    qtest_writel(s, CRB_ADDR(CTRL_START), R_CRB_CTRL_START_invoke_MASK);
 
     g_assert_true(wait_start_clear(s));
     g_assert_cmpuint(fake_swtpm_commands(f), ==, before + 1);
@@ -176,7 +213,7 @@ static void test_oversized_response(const void *opaque)
      */
     fake_swtpm_oversized_response(f, 0);
     qtest_memwrite(s, CRB_ADDR(DATA_BUFFER), cmd, sizeof(cmd));
-    qtest_writel(s, CRB_ADDR(CTRL_START), R_CRB_CTRL_START_Start_MASK);
+    qtest_writel(s, CRB_ADDR(CTRL_START), R_CRB_CTRL_START_invoke_MASK);
     g_assert_true(wait_start_clear(s));
     g_assert_cmpuint(fake_swtpm_commands(f), ==, before + 2);
     qtest_memread(s, CRB_ADDR(DATA_BUFFER), got, sizeof(got));
@@ -196,16 +233,18 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
+    qtest_add_func("/tpm-crb-abi/machine-list", test_machine_list);
     for (size_t i = 0; i < G_N_ELEMENTS(machines); i++) {
-        g_autofree char *path = g_strdup_printf("/tpm-crb-abi/machine/%s",
-                                                machines[i].machine);
+        g_autofree char *path = g_strdup_printf(
+            "/tpm-crb-abi/machine/%s%s", machines[i].machine,
+            *machines[i].opts ? "/cap-chunk" : "");
 
         qtest_add_data_func(path, &machines[i], test_machine_abi);
     }
     for (size_t i = 0; i < G_N_ELEMENTS(oversized); i++) {
         g_autofree char *path =
             g_strdup_printf("/tpm-crb-abi/oversized-response/%s/%u",
-                            oversized[i].machine, oversized[i].declared);
+                            oversized[i].name, oversized[i].declared);
 
         qtest_add_data_func(path, &oversized[i], test_oversized_response);
     }

@@ -35,7 +35,7 @@ static void test_state_start(TestState *t)
     g_assert_true(tpm_crb_util_swtpm_start(t->dir, &t->pid, &t->addr, &err));
     g_assert_no_error(err);
 
-    t->qts = qtest_initf("-M q35 "
+    t->qts = qtest_initf("-M q35 " TPM_CRB_OPT_IN
                          "-chardev socket,id=chr,path=%s "
                          "-tpmdev emulator,id=dev,chardev=chr "
                          "-device tpm-crb,tpmdev=dev",
@@ -213,7 +213,7 @@ static void test_plain_qtest_client(void)
     qtest = g_strdup_printf("unix:%s,server=on,wait=off", qsock);
     {
         const char *args[] = {
-            "-M", "q35", "-chardev", chardev,
+            "-M", "q35", TPM_CRB_OPT_IN_ARGV, "-chardev", chardev,
             "-tpmdev", "emulator,id=tpm0,chardev=chr",
             "-device", "tpm-crb,tpmdev=tpm0",
             "-qtest", qtest, "-nodefaults", "-display", "none", NULL

@@ -60,7 +60,7 @@ bool crb_wait_start_clear(QTestState *s)
     for (;;) {
         uint32_t start = crb_readl(s, A_CRB_CTRL_START);
 
-        if (!FIELD_EX32(start, CRB_CTRL_START, Start)) {
+        if (!FIELD_EX32(start, CRB_CTRL_START, invoke)) {
             return true;
         }
         if (g_get_monotonic_time() > end) {

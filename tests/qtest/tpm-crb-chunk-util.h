@@ -19,7 +19,7 @@
 #define CRB_DATA_ADDR CRB_ADDR(A_CRB_DATA_BUFFER)
 
 /* Bits of CTRL_START, as the driver writes them. */
-#define CRB_START       R_CRB_CTRL_START_Start_MASK
+#define CRB_START       R_CRB_CTRL_START_invoke_MASK
 #define CRB_RSP_RETRY   R_CRB_CTRL_START_crbRspRetry_MASK
 #define CRB_NEXT_CHUNK  R_CRB_CTRL_START_nextChunk_MASK
 

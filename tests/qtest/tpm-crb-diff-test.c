@@ -6,6 +6,28 @@
  * swtpm of the same version; the register reads and the TPM transcripts
  * must be identical bytes, the random bytes of TPM2_GetRandom aside.
  *
+ * The random part drives both the patched QEMU (chunking off, the
+ * default) and the stock peer with the same seeded sequence of MMIO:
+ * reads and writes of every register offset at sizes 1, 2 and 4 with any
+ * value, window writes, well-formed and malformed commands, goIdle and
+ * cancel while a command executes, resets. Every read must match, except
+ * for the fixes this series makes on purpose, each by name:
+ *
+ * - "short-command": a command whose header declares fewer bytes than a
+ *   header. Stock hands it to swtpm, which waits for the rest: the
+ *   device stays busy (invoke = 1) forever and not even a reset ends it.
+ *   This QEMU answers TPM_RC_COMMAND_SIZE itself. A session that writes
+ *   one ends there (the stock side is wedged).
+ * - "oversized-command": a command whose header declares more than the
+ *   window. Stock hands the TPM the window's worth, and the TPM's answer
+ *   depends on what it checks first (TPM_RC_COMMAND_SIZE before
+ *   TPM2_Startup, often TPM_RC_VALUE after it); this QEMU answers
+ *   TPM_RC_COMMAND_SIZE itself. The 10 bytes of the answer may differ;
+ *   the test then writes the same bytes into both windows and goes on.
+ * - "oversized-response" (the bounded backend read) and "reset-restart"
+ *   (a reset whose TPM start fails) need a misbehaving swtpm; they are
+ *   covered by tpm-crb-abi-test and tpm-crb-fault-test, not here.
+ *
  * Copyright (c) 2026 The tpm-crb-chunk authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -15,6 +37,8 @@
 
 #include "hw/acpi/tpm.h"
 #include "qemu/bswap.h"
+#include "libqtest.h"
+#include "system/tpm_util.h"
 #include "tpm-proc.h"
 #include "tpm-crb-util.h"
 
@@ -196,7 +220,7 @@ static char *transcript(const char *binary, const Peer *peer)
     return g_string_free(t, FALSE);
 }
 
-/* Chunking off by the machine type (compat) or by the property. */
+/* Chunking off by default, or by the property. */
 static const Peer ours_10_2 = { "pc-q35-10.2", "", false };
 static const Peer ours_off = { "q35", ",cap-chunk=off", false };
 static const Peer stock = { "pc-q35-10.2", "", false };
@@ -236,7 +260,450 @@ static void test_diff_stock(gconstpointer opaque)
     diff(mine, binary, &stock, "stock QEMU 10.2.2");
 }
 
-/* The values the SPEC quotes from stock QEMU, checked on our side too. */
+/* ---- seeded random MMIO against the stock peer ---- */
+
+#define RANDOM_STEPS 200
+#define RANDOM_SESSIONS 3
+#define RANDOM_SESSIONS_SLOW 30
+#define WINDOW_CHECK 64
+#define CRB_REGS_END A_CRB_DATA_BUFFER
+
+typedef struct Side {
+    QTestState *qts;
+    char *dir;
+    GPid pid;
+    SocketAddress *addr;
+} Side;
+
+/* var: the environment variable naming the binary (NULL: ours) */
+static void side_start(Side *sd, const char *var)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *args = NULL;
+
+    sd->dir = g_dir_make_tmp("tpm-crb-diff-XXXXXX", &err);
+    g_assert_no_error(err);
+    g_assert_true(tpm_crb_util_swtpm_start(sd->dir, &sd->pid, &sd->addr,
+                                           &err));
+    g_assert_no_error(err);
+    args = g_strdup_printf("-M q35 -nodefaults "
+                           "-chardev socket,id=chr,path=%s "
+                           "-tpmdev emulator,id=tpm0,chardev=chr "
+                           "-device tpm-crb,tpmdev=tpm0",
+                           sd->addr->u.q_unix.path);
+    sd->qts = qtest_init_ext(var, args, NULL, true);
+}
+
+static void side_stop(Side *sd)
+{
+    /* A wedged stock device waits for swtpm: end swtpm first. */
+    if (qtest_readl(sd->qts, CRB(CTRL_START)) &
+        R_CRB_CTRL_START_invoke_MASK) {
+        tpm_crb_util_swtpm_kill(sd->pid);
+    }
+    qtest_quit(sd->qts);
+    tpm_crb_util_swtpm_kill(sd->pid);
+    qapi_free_SocketAddress(sd->addr);
+    tpm_crb_util_rmdir(sd->dir);
+    g_free(sd->dir);
+}
+
+typedef struct Run {
+    Side side[2];           /* 0: this QEMU, 1: the stock peer */
+    GRand *r;
+    unsigned step;
+    GString *log;           /* the steps so far, printed on a mismatch */
+} Run;
+
+static uint64_t side_read(Side *sd, uint64_t addr, unsigned size)
+{
+    switch (size) {
+    case 1:
+        return qtest_readb(sd->qts, addr);
+    case 2:
+        return qtest_readw(sd->qts, addr);
+    default:
+        return qtest_readl(sd->qts, addr);
+    }
+}
+
+static void side_write(Side *sd, uint64_t addr, unsigned size, uint32_t v)
+{
+    switch (size) {
+    case 1:
+        qtest_writeb(sd->qts, addr, v);
+        break;
+    case 2:
+        qtest_writew(sd->qts, addr, v);
+        break;
+    default:
+        qtest_writel(sd->qts, addr, v);
+        break;
+    }
+}
+
+static void mismatch(Run *run, const char *what, uint64_t ours,
+                     uint64_t stock)
+{
+    g_test_message("steps so far:\n%s", run->log->str);
+    g_test_message("step %u: %s: ours 0x%" PRIx64 ", stock 0x%" PRIx64,
+                   run->step, what, ours, stock);
+    g_test_fail();
+}
+
+/* Both sides read the same, or the run fails. */
+static bool compare_read(Run *run, uint64_t addr, unsigned size)
+{
+    uint64_t a = side_read(&run->side[0], addr, size);
+    uint64_t b = side_read(&run->side[1], addr, size);
+
+    if (a != b) {
+        g_autofree char *what = g_strdup_printf("read%u 0x%" PRIx64, size,
+                                                addr);
+        mismatch(run, what, a, b);
+        return false;
+    }
+    return true;
+}
+
+static bool compare_state(Run *run)
+{
+    uint8_t win[2][WINDOW_CHECK];
+
+    for (uint64_t off = 0; off < CRB_REGS_END; off += 4) {
+        if (!compare_read(run, TPM_CRB_ADDR_BASE + off, 4)) {
+            return false;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        qtest_memread(run->side[i].qts, CRB_WINDOW, win[i], WINDOW_CHECK);
+    }
+    for (int i = 0; i < WINDOW_CHECK; i++) {
+        if (win[0][i] != win[1][i]) {
+            g_autofree char *what = g_strdup_printf("window byte %d", i);
+            mismatch(run, what, win[0][i], win[1][i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Wait until no command executes on side i; false after 30 s. */
+static bool side_idle(Side *sd, int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
+
+    while (qtest_readl(sd->qts, CRB(CTRL_START)) &
+           R_CRB_CTRL_START_invoke_MASK) {
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+        g_usleep(500);
+    }
+    return true;
+}
+
+static bool both_idle(Run *run)
+{
+    for (int i = 0; i < 2; i++) {
+        if (!side_idle(&run->side[i], 30000)) {
+            mismatch(run, i ? "stock still executing after 30 s"
+                            : "ours still executing after 30 s", 0, 0);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void both_write(Run *run, uint64_t addr, unsigned size, uint32_t v)
+{
+    g_string_append_printf(run->log, "  %u: write%u 0x%" PRIx64 " 0x%x\n",
+                           run->step, size, addr, v);
+    for (int i = 0; i < 2; i++) {
+        side_write(&run->side[i], addr, size, v);
+    }
+}
+
+static void both_memwrite(Run *run, uint64_t addr, const void *buf,
+                          size_t len, const char *what)
+{
+    g_string_append_printf(run->log, "  %u: window +%" PRIu64 " %zu bytes "
+                           "(%s)\n", run->step, addr - CRB_WINDOW, len, what);
+    for (int i = 0; i < 2; i++) {
+        qtest_memwrite(run->side[i].qts, addr, buf, len);
+    }
+}
+
+/* A write of invoke = 1 now would hand the window to the TPM. */
+static bool would_invoke(Run *run)
+{
+    QTestState *qts = run->side[0].qts;
+
+    return (qtest_readl(qts, CRB(LOC_STATE)) &
+            R_CRB_LOC_STATE_locAssigned_MASK) &&
+           !(qtest_readl(qts, CRB(CTRL_START)) &
+             R_CRB_CTRL_START_invoke_MASK);
+}
+
+/*
+ * The named fix "oversized-command", after both completed: ours holds
+ * its own TPM_RC_COMMAND_SIZE answer, stock the TPM's answer to the
+ * truncated command, a 10-byte error. Both windows then get ours.
+ */
+static void check_oversized(Run *run)
+{
+    static const uint8_t answer[TPM_HEADER_SIZE] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x01, 0x42,
+    };
+    uint8_t rsp[2][TPM_HEADER_SIZE];
+
+    for (int i = 0; i < 2; i++) {
+        if (!side_idle(&run->side[i], 30000)) {
+            return;     /* both_idle() reports it */
+        }
+        qtest_memread(run->side[i].qts, CRB_WINDOW, rsp[i], sizeof(rsp[i]));
+    }
+    g_assert_cmpmem(rsp[0], sizeof(rsp[0]), answer, sizeof(answer));
+    g_assert_cmphex(lduw_be_p(rsp[1]), ==, 0x8001);
+    g_assert_cmpuint(ldl_be_p(rsp[1] + 2), ==, TPM_HEADER_SIZE);
+    g_assert_cmphex(ldl_be_p(rsp[1] + 6), !=, 0);
+    if (memcmp(rsp[0], rsp[1], sizeof(answer))) {
+        g_test_message("allowed difference oversized-command at step %u: "
+                       "ours TPM_RC_COMMAND_SIZE, stock rc 0x%x", run->step,
+                       ldl_be_p(rsp[1] + 6));
+        both_memwrite(run, CRB_WINDOW, answer, sizeof(answer), "resync");
+    }
+}
+
+/* The declared size in the window's header, as both sides hold it */
+static uint32_t window_declared(Run *run)
+{
+    uint8_t hdr[6];
+
+    qtest_memread(run->side[0].qts, CRB_WINDOW, hdr, sizeof(hdr));
+    return ldl_be_p(hdr + 2);
+}
+
+static const uint32_t interesting[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 0xff };
+
+static uint32_t random_value(GRand *r)
+{
+    if (g_rand_boolean(r)) {
+        return interesting[g_rand_int_range(r, 0, ARRAY_SIZE(interesting))];
+    }
+    return g_rand_int(r);
+}
+
+/* A register write, mostly to the registers that act. */
+static void step_write(Run *run)
+{
+    static const uint32_t acting[] = {
+        A_CRB_LOC_CTRL, A_CRB_CTRL_REQ, A_CRB_CTRL_CANCEL, A_CRB_CTRL_START,
+    };
+    static const unsigned sizes[] = { 1, 2, 4 };
+    unsigned size = sizes[g_rand_int_range(run->r, 0, 3)];
+    uint32_t off, v = random_value(run->r);
+
+    if (g_rand_int_range(run->r, 0, 10) < 7) {
+        off = acting[g_rand_int_range(run->r, 0, ARRAY_SIZE(acting))];
+        off += g_rand_int_range(run->r, 0, 4) & ~(size - 1);
+    } else {
+        off = g_rand_int_range(run->r, 0, CRB_REGS_END) & ~(size - 1);
+    }
+    if (size < 4) {
+        v &= (1u << (8 * size)) - 1;
+    }
+    /*
+     * A command whose header declares less than a header is the one
+     * stock never completes: that is a step of its own (step_short).
+     */
+    if (off == A_CRB_CTRL_START && v == 1 && would_invoke(run)) {
+        uint32_t declared = window_declared(run);
+
+        if (declared < TPM_HEADER_SIZE) {
+            v = 0;
+        } else if (declared > TPM_CRB_DATA_BUFFER_SIZE) {
+            both_write(run, TPM_CRB_ADDR_BASE + off, size, v);
+            check_oversized(run);
+            return;
+        }
+    }
+    both_write(run, TPM_CRB_ADDR_BASE + off, size, v);
+}
+
+static void step_read(Run *run)
+{
+    static const unsigned sizes[] = { 1, 2, 4 };
+    unsigned size = sizes[g_rand_int_range(run->r, 0, 3)];
+    uint32_t off = g_rand_int_range(run->r, 0, CRB_REGS_END) & ~(size - 1);
+
+    compare_read(run, TPM_CRB_ADDR_BASE + off, size);
+}
+
+/* Random bytes anywhere in the window */
+static void step_window(Run *run)
+{
+    uint8_t buf[64];
+    uint32_t len = g_rand_int_range(run->r, 1, sizeof(buf) + 1);
+    uint32_t off = g_rand_int_range(run->r, 0, TPM_CRB_DATA_BUFFER_SIZE -
+                                    len + 1);
+
+    for (uint32_t i = 0; i < len; i++) {
+        buf[i] = g_rand_int(run->r);
+    }
+    both_memwrite(run, CRB_WINDOW + off, buf, len, "random");
+}
+
+/*
+ * A command and invoke, maybe followed at once by goIdle or cancel: a
+ * well-formed one (GetRandom aside, its answer is random), one with
+ * random bytes after a header of a valid size, or one declaring more
+ * than the window.
+ */
+static void step_command(Run *run)
+{
+    uint8_t buf[64];
+    const uint8_t *bytes = buf;
+    size_t len = 12;
+    const char *what;
+    int kind = g_rand_int_range(run->r, 0, 4);
+    bool oversized;
+
+    if (kind < 2) {
+        const Cmd *c;
+
+        do {
+            c = &cmds[g_rand_int_range(run->r, 0, ARRAY_SIZE(cmds))];
+        } while (c->random_from != SIZE_MAX);
+        bytes = c->bytes;
+        len = c->len;
+        what = c->name;
+    } else {
+        for (size_t i = 0; i < sizeof(buf); i++) {
+            buf[i] = g_rand_int(run->r);
+        }
+        if (kind == 2) {
+            len = g_rand_int_range(run->r, TPM_HEADER_SIZE, sizeof(buf));
+            stl_be_p(buf + 2, len);
+            what = "random body";
+        } else {
+            stl_be_p(buf + 2, g_rand_boolean(run->r) ?
+                     g_rand_int_range(run->r, TPM_CRB_DATA_BUFFER_SIZE + 1,
+                                      8193) : g_rand_int(run->r) | 0x80000000u);
+            what = "oversized";
+        }
+    }
+    both_memwrite(run, CRB_WINDOW, bytes, len, what);
+    /* Mostly from the active locality, as a driver does */
+    if (g_rand_int_range(run->r, 0, 4)) {
+        both_write(run, CRB(LOC_CTRL), 4, R_CRB_LOC_CTRL_requestAccess_MASK);
+    }
+    oversized = window_declared(run) > TPM_CRB_DATA_BUFFER_SIZE &&
+                would_invoke(run);
+    both_write(run, CRB(CTRL_START), 4, R_CRB_CTRL_START_invoke_MASK);
+    switch (g_rand_int_range(run->r, 0, 4)) {
+    case 0:
+        both_write(run, CRB(CTRL_REQ), 4, R_CRB_CTRL_REQ_goIdle_MASK);
+        break;
+    case 1:
+        both_write(run, CRB(CTRL_CANCEL), 4, R_CRB_CTRL_CANCEL_cancel_MASK);
+        break;
+    }
+    if (oversized) {
+        check_oversized(run);
+    }
+}
+
+static void step_reset(Run *run)
+{
+    g_string_append_printf(run->log, "  %u: system_reset\n", run->step);
+    for (int i = 0; i < 2; i++) {
+        qtest_qmp_assert_success(run->side[i].qts,
+                                 "{'execute': 'system_reset'}");
+    }
+}
+
+/*
+ * The named fix "short-command": ours answers TPM_RC_COMMAND_SIZE, stock
+ * never completes. Ends the session.
+ */
+static void step_short(Run *run)
+{
+    uint8_t cmd[TPM_HEADER_SIZE] = { 0x80, 0x01 };
+    uint8_t rsp[TPM_HEADER_SIZE];
+
+    stl_be_p(cmd + 2, g_rand_int_range(run->r, 0, TPM_HEADER_SIZE));
+    both_memwrite(run, CRB_WINDOW, cmd, sizeof(cmd), "short-command");
+    both_write(run, CRB(LOC_CTRL), 4, R_CRB_LOC_CTRL_requestAccess_MASK);
+    both_write(run, CRB(CTRL_START), 4, R_CRB_CTRL_START_invoke_MASK);
+    g_assert_true(side_idle(&run->side[0], 30000));
+    qtest_memread(run->side[0].qts, CRB_WINDOW, rsp, sizeof(rsp));
+    g_assert_cmphex(ldl_be_p(rsp + 6), ==, TPM_RC_COMMAND_SIZE);
+    g_assert_false(side_idle(&run->side[1], 500));
+    g_test_message("allowed difference short-command at step %u: ours "
+                   "answered TPM_RC_COMMAND_SIZE, stock still executes",
+                   run->step);
+}
+
+static void random_session(guint32 seed)
+{
+    Run run = { .r = g_rand_new_with_seed(seed), .log = g_string_new("") };
+    bool ok = true;
+
+    g_test_message("seed %u (replay: TPM_CRB_DIFF_SEED=%u)", seed, seed);
+    side_start(&run.side[0], NULL);
+    side_start(&run.side[1], "TPM_CRB_STOCK_QEMU");
+    ok = compare_state(&run);
+    for (run.step = 1; ok && run.step <= RANDOM_STEPS; run.step++) {
+        int pick = g_rand_int_range(run.r, 0, 100);
+
+        if (pick < 30) {
+            step_read(&run);
+        } else if (pick < 60) {
+            step_write(&run);
+        } else if (pick < 75) {
+            step_window(&run);
+        } else if (pick < 97) {
+            step_command(&run);
+        } else {
+            step_reset(&run);
+        }
+        ok = !g_test_failed() && both_idle(&run) && compare_state(&run);
+    }
+    if (ok && g_rand_boolean(run.r)) {
+        step_short(&run);
+    }
+    for (int i = 0; i < 2; i++) {
+        side_stop(&run.side[i]);
+    }
+    g_string_free(run.log, TRUE);
+    g_rand_free(run.r);
+}
+
+static void test_random_stock(void)
+{
+    const char *stock = g_getenv("TPM_CRB_STOCK_QEMU");
+    const char *seed_env = g_getenv("TPM_CRB_DIFF_SEED");
+    int sessions = g_test_slow() ? RANDOM_SESSIONS_SLOW : RANDOM_SESSIONS;
+    guint32 seed;
+
+    if (!stock || !g_file_test(stock, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("TPM_CRB_STOCK_QEMU does not name a stock QEMU 10.2.2 "
+                    "(make stock builds it)");
+        return;
+    }
+    if (seed_env) {
+        random_session(strtoul(seed_env, NULL, 0));
+        return;
+    }
+    /* A fixed start, so that the default run is the same every time */
+    seed = g_test_slow() ? g_random_int() : 20261207;
+    for (int i = 0; i < sessions && !g_test_failed(); i++) {
+        random_session(seed + i);
+    }
+}
+
+/* The reference values of stock QEMU, checked on our side too. */
 static void test_reference_values(void)
 {
     g_autofree char *ours = transcript(g_getenv("QTEST_QEMU_BINARY"),
@@ -269,6 +736,7 @@ int main(int argc, char **argv)
                          &ours_10_2, test_diff_stock);
     g_test_add_data_func("/tpm-crb/diff/stock-10.2.2/cap-chunk-off",
                          &ours_off, test_diff_stock);
+    g_test_add_func("/tpm-crb/diff/stock-10.2.2/random", test_random_stock);
     if (g_file_test(PEER_QEMU, G_FILE_TEST_IS_EXECUTABLE)) {
         g_test_add_func("/tpm-crb/diff/qemu-7.2", test_diff_7_2);
     } else {

@@ -59,7 +59,7 @@ static TPMProc *start_emulator(const char *sock)
     g_autofree char *chardev =
         g_strdup_printf("socket,id=chr,path=%s,reconnect-ms=100", sock);
     const char *args[] = {
-        "-M", "q35", "-nodefaults", "-display", "none",
+        "-M", "q35", "-nodefaults", "-display", "none", TPM_CRB_OPT_IN_ARGV,
         "-chardev", chardev,
         "-tpmdev", "emulator,id=tpm0,chardev=chr",
         "-device", "tpm-crb,tpmdev=tpm0",

@@ -11,7 +11,7 @@
  * pipelined batches straight on the socket, and every reply must be OK.
  * The emulator's resident memory (/proc/PID/status VmRSS) after the
  * traffic may exceed what it was after a warm-up by a small margin only:
- * the device buffers at most B bytes whatever the guest does (SPEC §4).
+ * the device buffers at most B bytes whatever the guest does.
  */
 
 #include "qemu/osdep.h"
@@ -130,6 +130,7 @@ static void test_memory_bounded(void)
                                                fake_swtpm_path(fake));
     const char *args[] = {
         "-M", "q35", "-nodefaults", "-display", "none",
+        "-global", "tpm-crb.cap-chunk=on",
         "-chardev", chardev,
         "-tpmdev", "emulator,id=tpm0,chardev=chr",
         "-device", "tpm-crb,tpmdev=tpm0,x-data-buffer-size=64",

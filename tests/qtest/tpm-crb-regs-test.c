@@ -61,7 +61,7 @@ static QTestState *vm_start(TPMEmu *emu, const char *props)
                        tpm_emu_socket_path(emu), props ? props : "");
 }
 
-/* SPEC §2: the values a driver reads before touching anything. */
+/* The values a driver reads before touching anything. */
 static void test_registers_after_reset(void)
 {
     g_autoptr(TPMEmu) emu = emu_new(WINDOW_MAX);
@@ -93,7 +93,7 @@ static void test_registers_after_reset(void)
     qtest_quit(s);
 }
 
-/* SPEC §3: CapCRBChunk only when cap-chunk is on and B > W. */
+/* CapCRBChunk only when cap-chunk is on (off by default) and B > W. */
 static void test_intf_id_chunk(void)
 {
     static const struct {
@@ -101,13 +101,14 @@ static void test_intf_id_chunk(void)
         const char *props;
         uint32_t intf_id;
     } table[] = {
-        { 4096, NULL, 0x00025C11 },
-        { 8192, NULL, 0x00025C11 },
+        { 4096, NULL, 0x00025811 },
         { 4096, ",cap-chunk=off", 0x00025811 },
-        { WINDOW_MAX, NULL, 0x00025811 },
-        { 2048, NULL, 0x00025811 },
-        { 2048, ",x-data-buffer-size=1024", 0x00025C11 },
-        { 1024, ",x-data-buffer-size=1024", 0x00025811 },
+        { 4096, ",cap-chunk=on", 0x00025C11 },
+        { 8192, ",cap-chunk=on", 0x00025C11 },
+        { WINDOW_MAX, ",cap-chunk=on", 0x00025811 },
+        { 2048, ",cap-chunk=on", 0x00025811 },
+        { 2048, ",cap-chunk=on,x-data-buffer-size=1024", 0x00025C11 },
+        { 1024, ",cap-chunk=on,x-data-buffer-size=1024", 0x00025811 },
     };
     size_t i;
 
@@ -341,7 +342,7 @@ static void system_reset(QTestState *s)
 }
 
 /*
- * SPEC §4: tpmSts is the backend's failure alone; it stays set until
+ * tpmSts is the backend's failure alone; it stays set until
  * reset while later commands are still tried.
  */
 static void test_backend_failure(void)

@@ -31,6 +31,7 @@
 
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "system/tpm_util.h"
 #include "migration/migration-qmp.h"
 #include "migration/migration-util.h"
 #include "tpm-crb-emu.h"
@@ -38,12 +39,10 @@
 #include "tpm-crb-util.h"
 
 #define MACHINE "pc-q35-10.2"
-#define CHUNK_ON "-global tpm-crb.cap-chunk=on " \
-                 "-global tpm-crb.x-allow-chunk-migration=on"
+#define CHUNK_ON TPM_CRB_OPT_IN
 #define CHUNK_OFF "-global tpm-crb.cap-chunk=off"
 /* How long the fake TPM holds a command once the migration is asked for */
 #define HOLD_MS 2000
-#define TPM_RC_COMMAND_SIZE 0x142
 
 /* A VM and what stands behind its TPM: a fake, or a real swtpm. */
 typedef struct VM {
@@ -598,7 +597,7 @@ static void test_stalled(void)
 
     /* Still executing on the source; the TPM answers now. */
     g_assert_true(FIELD_EX32(crb_readl(src->qts, A_CRB_CTRL_START),
-                             CRB_CTRL_START, Start));
+                             CRB_CTRL_START, invoke));
     tpm_emu_set_reply(emu_src, TPM_EMU_REPLY_ECHO);
     tpm_emu_release(emu_src);
     g_assert_true(crb_wait_start_clear(src->qts));

@@ -14,6 +14,16 @@
 
 #include "qapi/qapi-types-sockets.h"
 
+/*
+ * Chunking is opt-in: the tests of chunking turn it on as a user does,
+ * and let it migrate. A -device property given after these overrides
+ * them.
+ */
+#define TPM_CRB_OPT_IN "-global tpm-crb.cap-chunk=on " \
+    "-global tpm-crb.x-allow-chunk-migration=on "
+#define TPM_CRB_OPT_IN_ARGV "-global", "tpm-crb.cap-chunk=on", \
+    "-global", "tpm-crb.x-allow-chunk-migration=on"
+
 typedef void (tx_func)(QTestState *s,
                        const unsigned char *req, size_t req_size,
                        unsigned char *rsp, size_t rsp_size);

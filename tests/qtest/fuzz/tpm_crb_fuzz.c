@@ -196,7 +196,7 @@ static void check_completion(QTestState *s, unsigned count_before)
 static bool start_set(QTestState *s)
 {
     return qtest_readl(s, CRB(A_CRB_CTRL_START)) &
-           R_CRB_CTRL_START_Start_MASK;
+           R_CRB_CTRL_START_invoke_MASK;
 }
 
 /* Run the main loop until no command is executing. */
@@ -359,7 +359,7 @@ static void tpm_crb_fuzz(QTestState *s, const unsigned char *data,
                 qtest_memread(s, CRB(A_CRB_DATA_BUFFER), window_at_start,
                               WINDOW);
                 qtest_writel(s, CRB(A_CRB_CTRL_START),
-                             R_CRB_CTRL_START_Start_MASK);
+                             R_CRB_CTRL_START_invoke_MASK);
                 started = true;
             }
             break;
@@ -497,7 +497,8 @@ static GString *tpm_crb_fuzz_cmdline(FuzzTarget *t)
                            "-display none -nodefaults "
                            "-chardev socket,id=chrtpm,path=%s "
                            "-tpmdev emulator,id=tpm0,chardev=chrtpm "
-                           "-device tpm-crb,tpmdev=tpm0,"
+                           "-device tpm-crb,tpmdev=tpm0,cap-chunk=on,"
+                           "x-allow-chunk-migration=on,"
                            "x-data-buffer-size=%d",
                            tpm_emu_socket_path(emu), WINDOW);
     return cmd;
