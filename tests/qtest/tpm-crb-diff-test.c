@@ -265,8 +265,26 @@ static void test_diff_stock(gconstpointer opaque)
 #define RANDOM_STEPS 200
 #define RANDOM_SESSIONS 3
 #define RANDOM_SESSIONS_SLOW 30
-#define WINDOW_CHECK 64
+#define WINDOW_CHECK 512
 #define CRB_REGS_END A_CRB_DATA_BUFFER
+
+/*
+ * TPM2_CreatePrimary(owner, an RSA 2048 storage key): tens of
+ * milliseconds, long enough for goIdle and cancel to arrive while it
+ * executes, and the same bytes from the same TPM state.
+ */
+static const uint8_t cmd_create_primary[] = {
+    0x80, 0x02, 0x00, 0x00, 0x00, 0x43, 0x00, 0x00, 0x01, 0x31,
+    0x40, 0x00, 0x00, 0x01,                             /* TPM_RH_OWNER */
+    0x00, 0x00, 0x00, 0x09, 0x40, 0x00, 0x00, 0x09,     /* TPM_RS_PW */
+    0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x04, 0x00, 0x00, 0x00, 0x00,                 /* inSensitive */
+    0x00, 0x1a, 0x00, 0x01, 0x00, 0x0b,                 /* RSA, SHA256 */
+    0x00, 0x03, 0x00, 0x72, 0x00, 0x00,                 /* restricted */
+    0x00, 0x06, 0x00, 0x80, 0x00, 0x43,                 /* AES-128-CFB */
+    0x00, 0x10, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,     /* 2048 bits */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
 
 typedef struct Side {
     QTestState *qts;
@@ -275,14 +293,23 @@ typedef struct Side {
     SocketAddress *addr;
 } Side;
 
-/* var: the environment variable naming the binary (NULL: ours) */
-static void side_start(Side *sd, const char *var)
+/*
+ * var: the environment variable naming the binary (NULL: ours); state:
+ * the TPM's permanent state, the same for both sides.
+ */
+static void side_start(Side *sd, const char *var, const char *state)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *args = NULL;
+    g_autofree char *blob = NULL;
+    g_autofree char *copy = NULL;
+    gsize len;
 
     sd->dir = g_dir_make_tmp("tpm-crb-diff-XXXXXX", &err);
     g_assert_no_error(err);
+    g_assert_true(g_file_get_contents(state, &blob, &len, &err));
+    copy = g_build_filename(sd->dir, "tpm2-00.permall", NULL);
+    g_assert_true(g_file_set_contents(copy, blob, len, &err));
     g_assert_true(tpm_crb_util_swtpm_start(sd->dir, &sd->pid, &sd->addr,
                                            &err));
     g_assert_no_error(err);
@@ -569,7 +596,11 @@ static void step_command(Run *run)
     int kind = g_rand_int_range(run->r, 0, 4);
     bool oversized;
 
-    if (kind < 2) {
+    if (kind == 0) {
+        bytes = cmd_create_primary;
+        len = sizeof(cmd_create_primary);
+        what = "CreatePrimary";
+    } else if (kind == 1) {
         const Cmd *c;
 
         do {
@@ -594,9 +625,10 @@ static void step_command(Run *run)
         }
     }
     both_memwrite(run, CRB_WINDOW, bytes, len, what);
-    /* Mostly from the active locality, as a driver does */
+    /* Mostly as a driver does: locality, cmdReady */
     if (g_rand_int_range(run->r, 0, 4)) {
         both_write(run, CRB(LOC_CTRL), 4, R_CRB_LOC_CTRL_requestAccess_MASK);
+        both_write(run, CRB(CTRL_REQ), 4, R_CRB_CTRL_REQ_cmdReady_MASK);
     }
     oversized = window_declared(run) > TPM_CRB_DATA_BUFFER_SIZE &&
                 would_invoke(run);
@@ -645,14 +677,14 @@ static void step_short(Run *run)
                    run->step);
 }
 
-static void random_session(guint32 seed)
+static void random_session(guint32 seed, const char *state)
 {
     Run run = { .r = g_rand_new_with_seed(seed), .log = g_string_new("") };
     bool ok = true;
 
     g_test_message("seed %u (replay: TPM_CRB_DIFF_SEED=%u)", seed, seed);
-    side_start(&run.side[0], NULL);
-    side_start(&run.side[1], "TPM_CRB_STOCK_QEMU");
+    side_start(&run.side[0], NULL, state);
+    side_start(&run.side[1], "TPM_CRB_STOCK_QEMU", state);
     ok = compare_state(&run);
     for (run.step = 1; ok && run.step <= RANDOM_STEPS; run.step++) {
         int pick = g_rand_int_range(run.r, 0, 100);
@@ -685,22 +717,45 @@ static void test_random_stock(void)
     const char *stock = g_getenv("TPM_CRB_STOCK_QEMU");
     const char *seed_env = g_getenv("TPM_CRB_DIFF_SEED");
     int sessions = g_test_slow() ? RANDOM_SESSIONS_SLOW : RANDOM_SESSIONS;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = NULL, *state = NULL;
     guint32 seed;
+    int status;
 
     if (!stock || !g_file_test(stock, G_FILE_TEST_IS_EXECUTABLE)) {
         g_test_skip("TPM_CRB_STOCK_QEMU does not name a stock QEMU 10.2.2 "
                     "(make stock builds it)");
         return;
     }
+    /* One TPM manufactured for both sides: the same seeds, the same keys */
+    dir = g_dir_make_tmp("tpm-crb-diff-XXXXXX", &err);
+    g_assert_no_error(err);
+    {
+        const char *argv[] = {
+            "swtpm_setup", "--tpm2", "--tpmstate", dir, "--overwrite", NULL
+        };
+
+        if (!g_spawn_sync(NULL, (char **)argv, NULL,
+                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                          G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                          &status, NULL) ||
+            !WIFEXITED(status) || WEXITSTATUS(status)) {
+            g_test_skip("swtpm_setup (swtpm-tools) could not make a TPM");
+            tpm_crb_util_rmdir(dir);
+            return;
+        }
+    }
+    state = g_build_filename(dir, "tpm2-00.permall", NULL);
     if (seed_env) {
-        random_session(strtoul(seed_env, NULL, 0));
-        return;
+        random_session(strtoul(seed_env, NULL, 0), state);
+    } else {
+        /* A fixed start, so that the default run is the same every time */
+        seed = g_test_slow() ? g_random_int() : 20261207;
+        for (int i = 0; i < sessions && !g_test_failed(); i++) {
+            random_session(seed + i, state);
+        }
     }
-    /* A fixed start, so that the default run is the same every time */
-    seed = g_test_slow() ? g_random_int() : 20261207;
-    for (int i = 0; i < sessions && !g_test_failed(); i++) {
-        random_session(seed + i);
-    }
+    tpm_crb_util_rmdir(dir);
 }
 
 /* The reference values of stock QEMU, checked on our side too. */
