@@ -638,7 +638,9 @@ static void step_command(Run *run)
         both_write(run, CRB(CTRL_REQ), 4, R_CRB_CTRL_REQ_goIdle_MASK);
         break;
     case 1:
-        both_write(run, CRB(CTRL_CANCEL), 4, R_CRB_CTRL_CANCEL_cancel_MASK);
+        /* Mostly 1, which cancels; stock ignores any other value */
+        both_write(run, CRB(CTRL_CANCEL), 4, g_rand_boolean(run->r) ?
+                   R_CRB_CTRL_CANCEL_cancel_MASK : random_value(run->r));
         break;
     }
     if (oversized) {

@@ -377,6 +377,54 @@ static void test_backend_failure(void)
     qtest_quit(s);
 }
 
+/*
+ * Without chunking, while a command executes, as stock QEMU: goIdle sets
+ * tpmIdle at once; CTRL_START and CTRL_CANCEL act only on the value 1
+ * (3 neither starts a command nor cancels this one); a 1 in
+ * CTRL_CANCEL reaches the backend, whose answer completes the command.
+ * Also run against the stock peer.
+ */
+static void test_executing(void)
+{
+    static const uint8_t cmd[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x7b,
+        0x00, 0x08,
+    };
+    g_autoptr(TPMEmu) emu = emu_new(WINDOW_MAX);
+    QTestState *s = vm_start(emu, NULL);
+    unsigned base = tpm_emu_command_count(emu);
+    uint8_t rsp[10];
+
+    crb_request_locality(s);
+    /* Idle: 3 in CTRL_START starts nothing. */
+    qtest_memwrite(s, CRB_DATA_ADDR, cmd, sizeof(cmd));
+    crb_writel(s, A_CRB_CTRL_START, 3);
+    g_assert_cmpuint(crb_readl(s, A_CRB_CTRL_START), ==, 0);
+
+    tpm_emu_set_reply(emu, TPM_EMU_REPLY_STALL);
+    crb_cmd_ready(s);
+    crb_writel(s, A_CRB_CTRL_START, 1);
+    g_assert_true(tpm_emu_wait_held(emu, 10000));
+    g_assert_cmpuint(tpm_emu_command_count(emu) - base, ==, 1);
+
+    crb_go_idle(s);
+    g_assert_cmphex(crb_readl(s, A_CRB_CTRL_STS), ==,
+                    R_CRB_CTRL_STS_tpmIdle_MASK);
+    crb_writel(s, A_CRB_CTRL_CANCEL, 3);
+    g_assert_cmpuint(tpm_emu_ctrl_count(emu, CMD_CANCEL_TPM_CMD), ==, 0);
+    g_assert_cmpuint(crb_readl(s, A_CRB_CTRL_START), ==, 1);
+
+    crb_writel(s, A_CRB_CTRL_CANCEL, 1);
+    g_assert_true(crb_wait_start_clear(s));
+    crb_writel(s, A_CRB_CTRL_CANCEL, 0);
+    g_assert_cmpuint(tpm_emu_ctrl_count(emu, CMD_CANCEL_TPM_CMD), ==, 1);
+    qtest_memread(s, CRB_DATA_ADDR, rsp, sizeof(rsp));
+    g_assert_cmphex(crb_be32(rsp + 6), ==, 0x909);    /* TPM_RC_CANCELED */
+    g_assert_false(crb_tpm_sts(s));
+    g_assert_cmpuint(tpm_emu_command_count(emu) - base, ==, 1);
+    qtest_quit(s);
+}
+
 static void start_must_fail_done(GObject *src, GAsyncResult *res,
                                  gpointer opaque)
 {
@@ -519,6 +567,7 @@ int main(int argc, char **argv)
     qtest_add_func("/tpm-crb/read-only", test_read_only);
     qtest_add_func("/tpm-crb/small-window", test_small_window);
     qtest_add_func("/tpm-crb/backend-failure", test_backend_failure);
+    qtest_add_func("/tpm-crb/executing", test_executing);
     qtest_add_func("/tpm-crb/start-errors", test_start_errors);
     qtest_add_func("/tpm-crb/two-tpms", test_two_tpms);
 
