@@ -159,6 +159,23 @@ static const char *launch_pick_accel(const char *emulator)
     return tcg ? "tcg" : "qtest";
 }
 
+/*
+ * Whether the emulator's tpm-crb has chunked transfers (cap-chunk, off
+ * by default): stock QEMU and its older versions do not.
+ */
+static bool launch_has_cap_chunk(const char *emulator)
+{
+    const char *argv[] = { emulator, "-device", "tpm-crb,help", NULL };
+    g_autofree char *out = NULL;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL,
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, &out, NULL, NULL, NULL)) {
+        return false;
+    }
+    return strstr(out, "cap-chunk") != NULL;
+}
+
 static bool launch_wait_path(TpmLaunch *l, const char *path,
                              const char *what, Error **errp)
 {
@@ -275,8 +292,10 @@ static char **launch_emu_argv(const TpmLaunchConfig *cfg, TpmLaunch *l)
     if (cfg->window) {
         g_string_append_printf(dev, ",x-data-buffer-size=%u", cfg->window);
     }
-    if (cfg->no_chunk) {
-        g_string_append(dev, ",cap-chunk=off");
+    /* Chunking is opt-in: on wherever the device has it, unless no_chunk */
+    if (launch_has_cap_chunk(cfg->emulator)) {
+        g_string_append(dev, cfg->no_chunk ? ",cap-chunk=off"
+                                           : ",cap-chunk=on");
     }
     g_ptr_array_add(a, g_strdup("-device"));
     g_ptr_array_add(a, g_string_free(dev, FALSE));

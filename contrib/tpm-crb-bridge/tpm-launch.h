@@ -18,7 +18,7 @@ typedef struct TpmLaunchConfig {
     const char *swtpm;      /* swtpm binary, NULL: "swtpm" from PATH */
     const char *accel;      /* NULL: qtest if offered, else tcg with -S */
     unsigned window;        /* x-data-buffer-size, 0: device default */
-    bool no_chunk;          /* cap-chunk=off */
+    bool no_chunk;          /* cap-chunk=off, else on where it exists */
     const char *state_dir;  /* swtpm state directory (created if absent) */
     const char *run_dir;    /* sockets and logs */
     const char *const *extra_args; /* NULL-terminated, appended, or NULL */

@@ -271,7 +271,7 @@ static void crb_cancel(TpmCrbDriver *drv)
 {
     if (crb_write(drv, A_CRB_CTRL_CANCEL, 1, NULL)) {
         crb_wait(drv, A_CRB_CTRL_START, "CTRL_START",
-                 R_CRB_CTRL_START_Start_MASK, 0, drv->timeouts.state_ms,
+                 R_CRB_CTRL_START_invoke_MASK, 0, drv->timeouts.state_ms,
                  "the cancelled command to end", NULL);
     }
     crb_write(drv, A_CRB_CTRL_CANCEL, 0, NULL);
@@ -311,7 +311,7 @@ static bool crb_send(TpmCrbDriver *drv, const uint8_t *cmd, size_t len,
 
     /* The last (or only) piece goes with Start (PTP v1.07 §6.5.3.9). */
     return crb_write(drv, A_CRB_CTRL_START,
-                     FIELD_DP32(0, CRB_CTRL_START, Start, 1), errp);
+                     FIELD_DP32(0, CRB_CTRL_START, invoke, 1), errp);
 }
 
 static bool crb_rsp_header_ok(const uint8_t *hdr, size_t rsp_max,
@@ -420,7 +420,7 @@ static bool crb_transact(TpmCrbDriver *drv, const uint8_t *cmd,
 
     /* A command still running (an earlier timeout) owns the window. */
     if (!crb_wait(drv, A_CRB_CTRL_START, "CTRL_START",
-                  R_CRB_CTRL_START_Start_MASK, 0, drv->timeouts.state_ms,
+                  R_CRB_CTRL_START_invoke_MASK, 0, drv->timeouts.state_ms,
                   "an earlier command to finish", errp) ||
         !crb_cmd_ready(drv, errp) ||
         !crb_send(drv, cmd, cmd_len, st, errp)) {
@@ -428,7 +428,7 @@ static bool crb_transact(TpmCrbDriver *drv, const uint8_t *cmd,
     }
 
     if (!crb_wait(drv, A_CRB_CTRL_START, "CTRL_START",
-                  R_CRB_CTRL_START_Start_MASK, 0, drv->timeouts.command_ms,
+                  R_CRB_CTRL_START_invoke_MASK, 0, drv->timeouts.command_ms,
                   "the command to complete (Start to clear)", errp)) {
         crb_cancel(drv);
         return false;

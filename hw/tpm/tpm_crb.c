@@ -810,6 +810,30 @@ static bool tpm_crb_is_refusal(CRBState *s)
            tpm_cmd_get_size(s->command_buffer->data) != TPM_HEADER_SIZE;
 }
 
+/*
+ * A source may buffer whole chunks of a command whose declared size the
+ * TPM cannot take and refuse it only at invoke (QEMU 11.1 does). Latch
+ * the refusal here as this device would have: keep just the header.
+ */
+static bool tpm_crb_take_incoming_refusal(CRBState *s)
+{
+    uint32_t len = s->command_buffer->len;
+    const char *refused;
+
+    if (len < TPM_HEADER_SIZE || len % s->data_buffer_size) {
+        return false;
+    }
+    refused = tpm_crb_size_refused(s, tpm_cmd_get_size(
+                                          s->command_buffer->data));
+    if (!refused) {
+        return false;
+    }
+    trace_tpm_crb_refusal_latched(refused,
+                                  tpm_cmd_get_size(s->command_buffer->data));
+    g_byte_array_set_size(s->command_buffer, TPM_HEADER_SIZE);
+    return true;
+}
+
 /* PTP v1.07 §6.5.3.9: every command piece but the last fills the window. */
 static bool tpm_crb_check_upload(CRBState *s, Error **errp)
 {
@@ -907,7 +931,8 @@ static bool tpm_crb_chunk_post_load(void *opaque, int version_id,
     }
 
     if (s->command_buffer->len) {
-        bool refused = tpm_crb_is_refusal(s);
+        bool refused = tpm_crb_is_refusal(s) ||
+                       tpm_crb_take_incoming_refusal(s);
 
         if (!refused && !tpm_crb_check_upload(s, errp)) {
             return false;

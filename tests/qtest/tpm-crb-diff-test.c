@@ -1,7 +1,7 @@
 /*
  * qtest: differential test of tpm-crb without chunking against stock
  * QEMU: the same base without the series (QEMU 10.2.2, TPM_CRB_STOCK_QEMU,
- * on pc-q35-10.2, both with the qtest accelerator) and Debian's QEMU 7.2
+ * on pc-q35-10.2, both with the qtest accelerator) and Debian 12's QEMU (7.2)
  * (-accel tcg -S: it has no qtest accelerator). Each drives its own fresh
  * swtpm of the same version; the register reads and the TPM transcripts
  * must be identical bytes, the random bytes of TPM2_GetRandom aside.
@@ -163,7 +163,7 @@ static void run_cmd(TPMProc *p, GString *t, const Cmd *c)
 typedef struct Peer {
     const char *machine;
     const char *devopts;
-    /* QEMU 7.2: no qtest accelerator, a stopped TCG instead */
+    /* the 7.2 peer: no qtest accelerator, a stopped TCG instead */
     bool tcg_stopped;
 } Peer;
 
@@ -244,7 +244,7 @@ static void diff(const Peer *mine, const char *peer_binary,
 
 static void test_diff_7_2(void)
 {
-    diff(&ours_off, PEER_QEMU, &qemu_7_2, "QEMU 7.2");
+    diff(&ours_off, PEER_QEMU, &qemu_7_2, "the 7.2 peer");
 }
 
 static void test_diff_stock(gconstpointer opaque)

@@ -1193,8 +1193,10 @@ static void cor_cmd_longer_than_declared(CRBMigState *st)
     put_be32(st->cmd->data + 2, st->cmd->len - 1);
 }
 
+/* Not whole chunks: no source sends that (whole chunks: a refusal) */
 static void cor_cmd_declares_over_b(CRBMigState *st)
 {
+    g_byte_array_set_size(st->cmd, SMALL_W / 2);
     put_be32(st->cmd->data + 2, 1 * MiB);
 }
 
@@ -1263,7 +1265,7 @@ static const Corruption corruptions[] = {
     { "rsp-header-disagrees", true, cor_rsp_header, "header" },
     { "rsp-buffer-larger-than-b", true, cor_rsp_over_b, "TPM buffer" },
     { "window-size", false, cor_window_size, "data window" },
-    { "start-set", true, cor_start, "Start" },
+    { "start-set", true, cor_start, "invoke" },
     { "cap-chunk", false, cor_cap_chunk, "CapCRBChunk" },
     { "rsp-offset-zero", true, cor_rsp_offset_zero, "chunk boundary" },
     { "rsp-offset-mid-chunk", true, cor_rsp_offset_mid_chunk,
@@ -1393,6 +1395,57 @@ static void test_corrupt_states(void)
         g_unlink(bad_path);
         saved_source_finish(&s, download);
     }
+}
+
+/*
+ * QEMU 11.1 buffers whole chunks of a command declaring more than the
+ * TPM buffer and refuses it at invoke, keeping its last response
+ * meanwhile. Such a stream (mid-upload, header set to 1 MiB, a stale
+ * 10-byte response) loads here as a latched refusal: the guest's invoke
+ * gets TPM_RC_COMMAND_SIZE, and the TPM never sees the command.
+ */
+static void test_refused_upload_from_11_1(void)
+{
+    g_autofree char *devopts = g_strdup_printf(",x-data-buffer-size=%d",
+                                               SMALL_W);
+    static const uint8_t stale[] = {
+        0x80, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00,
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MigStream) ms = NULL;
+    g_autoptr(GByteArray) out = NULL, rsp = NULL;
+    g_autofree char *path = NULL, *desc = NULL;
+    SavedSource s = { 0 };
+    CRBMigState st;
+    VM *dst;
+
+    saved_source_start(&s, false);
+    ms = mig_stream_parse(s.stream->data, s.stream->len, &err);
+    g_assert_no_error(err);
+    g_assert_true(crb_mig_decode(ms->payload, &st, &err));
+    g_assert_cmpuint(st.cmd->len, ==, SMALL_W);
+    put_be32(st.cmd->data + 2, 1 * MiB);
+    g_byte_array_append(st.rsp, stale, sizeof(stale));
+    st.rsp_offset = sizeof(stale);
+    g_byte_array_unref(ms->payload);
+    ms->payload = crb_mig_encode(&st);
+    crb_mig_clear(&st);
+    out = mig_stream_serialize(ms);
+    path = g_build_filename(s.src->p->dir, "from-11.1.mig", NULL);
+    write_stream(path, out);
+
+    dst = load_file(path, devopts, NULL, &desc);
+    g_assert_null(desc);
+    assert_runstate(dst, "running");
+    crb_w(dst, A_CRB_CTRL_START, R_CRB_CTRL_START_invoke_MASK);
+    crb_wait_done(dst);
+    rsp = window_read(dst, 10);
+    g_assert_cmphex(ldl_be_p(rsp->data + 6), ==, 0x142);
+    g_assert_cmphex(crb_r(dst, A_CRB_CTRL_STS) &
+                    R_CRB_CTRL_STS_tpmSts_MASK, ==, 0);
+    vm_stop(dst);
+    g_unlink(path);
+    saved_source_finish(&s, false);
 }
 
 /*
@@ -1733,7 +1786,7 @@ static void test_flips(void)
 
 /*
  * Across versions: stock QEMU 10.2.2 (TPM_CRB_STOCK_QEMU) and
- * this one, both directions, and Debian's QEMU 7.2 to this one, each side
+ * this one, both directions, and Debian 12's QEMU (7.2) to this one, each side
  * with its own swtpm whose state travels in the stream. After the move
  * PCR 10 holds both sides' extends, the NV index written on the source
  * reads back, the transient key made on the source is loaded, and the
@@ -1748,13 +1801,13 @@ typedef struct CrossCase {
     const char *machine;
     bool to_patched;        /* from the peer to this QEMU, or back */
     bool via_file;          /* a file: stream, or live over unix: */
-    bool qemu_7_2;          /* the peer is /usr/bin's QEMU 7.2 */
+    bool qemu_7_2;          /* the peer is /usr/bin's 7.2 */
     bool idle;              /* goIdle and relinquish before the move */
 } CrossCase;
 
 #define QEMU_7_2 "/usr/bin/qemu-system-x86_64"
 
-/* QEMU 7.2 has no qtest accelerator: a stopped TCG on both sides. */
+/* The 7.2 peer has no qtest accelerator: a stopped TCG on both sides. */
 static const char *const tcg_stopped[] = { "-accel", "tcg", "-S", NULL };
 
 /* PCR 10 after extending old (its 62-byte read response) with fill. */
@@ -1778,7 +1831,7 @@ static const char *peer_binary(bool qemu_7_2)
     const char *peer = qemu_7_2 ? QEMU_7_2 : g_getenv("TPM_CRB_STOCK_QEMU");
 
     if (!peer || !g_file_test(peer, G_FILE_TEST_IS_EXECUTABLE)) {
-        g_test_skip(qemu_7_2 ? QEMU_7_2 " (Debian's QEMU 7.2) is not "
+        g_test_skip(qemu_7_2 ? QEMU_7_2 " (Debian 12's QEMU (7.2)) is not "
                     "installed" : "TPM_CRB_STOCK_QEMU does not name a stock "
                     "QEMU 10.2.2 (make stock builds it)");
         return NULL;
@@ -2023,6 +2076,8 @@ int main(int argc, char **argv)
                     test_corrupt_states);
     g_test_add_func("/tpm-crb/migration/refuse/smaller-b", test_smaller_b);
     g_test_add_func("/tpm-crb/migration/layout", test_layout);
+    g_test_add_func("/tpm-crb/migration/refused-upload-from-11.1",
+                    test_refused_upload_from_11_1);
     g_test_add_func("/tpm-crb/migration/refuse/truncation", test_truncation);
     g_test_add_func("/tpm-crb/migration/refuse/flips", test_flips);
     return g_test_run();

@@ -13,7 +13,7 @@
  * must never report a backend failure (tpmSts), nextChunk and
  * crbRspRetry must never stick, QMP must keep answering; at the end
  * system_reset must answer within a second
- * (QEMU 7.2 hangs its reset here) and bring the registers back, an
+ * (the 7.2 peer hangs its reset here) and bring the registers back, an
  * ordinary command must succeed, and quit must exit 0.
  *
  * The seed is printed; TPM_CRB_RANDOM_SEED=N replays a run (the same

@@ -452,7 +452,7 @@ static char *start_must_fail(const char *const *extra)
     g_ptr_array_add(argv, (char *)qemu);
     g_ptr_array_add(argv, (char *)"-machine");
     g_ptr_array_add(argv, (char *)"q35");
-    /* Also how QEMU 7.2 (peer mode) takes the qtest accelerator. */
+    /* Also how the 7.2 peer (peer mode) takes the qtest accelerator. */
     g_ptr_array_add(argv, (char *)"-qtest");
     g_ptr_array_add(argv, (char *)"null");
     g_ptr_array_add(argv, (char *)"-display");
@@ -504,7 +504,7 @@ static void expect_refused(TPMEmu *emu, const char *device,
     g_assert_nonnull(strstr(err, needle));
 }
 
-/* The messages are QEMU 7.2's: peer mode checks them against it. */
+/* The messages are the 7.2 peer's: peer mode checks them against it. */
 static void test_start_errors(void)
 {
     g_autoptr(TPMEmu) emu = emu_new(4096);

@@ -51,7 +51,7 @@ TPMProc *tpm_proc_spawn(const char *binary, const char *const *args,
     }
     if (with_sockets) {
         /*
-         * As libqtest does, unless the caller chose (QEMU 7.2 has no qtest
+         * As libqtest does, unless the caller chose (the 7.2 peer has no qtest
          * accelerator: -accel tcg -S): no guest CPU runs, so no firmware
          * talks to the TPM behind the test's back (SeaBIOS would send its
          * own TPM2_Startup and PCR extends under TCG).
