@@ -37,6 +37,7 @@
 
 #include "hw/acpi/tpm.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "libqtest.h"
 #include "system/tpm_util.h"
 #include "tpm-proc.h"
@@ -372,7 +373,8 @@ static void side_write(Side *sd, uint64_t addr, unsigned size, uint32_t v)
 static void mismatch(Run *run, const char *what, uint64_t ours,
                      uint64_t stock)
 {
-    g_test_message("steps so far:\n%s", run->log->str);
+    g_test_message("steps so far:");
+    g_test_message("%s", run->log->str);
     g_test_message("step %u: %s: ours 0x%" PRIx64 ", stock 0x%" PRIx64,
                    run->step, what, ours, stock);
     g_test_fail();
@@ -721,7 +723,7 @@ static void test_random_stock(void)
     int sessions = g_test_slow() ? RANDOM_SESSIONS_SLOW : RANDOM_SESSIONS;
     g_autoptr(GError) err = NULL;
     g_autofree char *dir = NULL, *state = NULL;
-    guint32 seed;
+    unsigned int seed;
     int status;
 
     if (!stock || !g_file_test(stock, G_FILE_TEST_IS_EXECUTABLE)) {
@@ -749,7 +751,8 @@ static void test_random_stock(void)
     }
     state = g_build_filename(dir, "tpm2-00.permall", NULL);
     if (seed_env) {
-        random_session(strtoul(seed_env, NULL, 0), state);
+        g_assert_cmpint(qemu_strtoui(seed_env, NULL, 0, &seed), ==, 0);
+        random_session(seed, state);
     } else {
         /* A fixed start, so that the default run is the same every time */
         seed = g_test_slow() ? g_random_int() : 20261207;

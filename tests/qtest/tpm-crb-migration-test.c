@@ -1512,15 +1512,24 @@ static void test_layout(void)
     }
 }
 
-/* A destination whose TPM buffer is smaller than the source's. */
+/*
+ * A destination whose TPM buffer (4096) is smaller than the source's
+ * (8192). Two chunks of an 8000-byte command buffered: more than that
+ * TPM holds, so the destination refuses the stream and the source
+ * completes the command. One chunk of it buffered: the destination loads
+ * it as a command its TPM cannot take, the refusal latched as at its
+ * first chunk, and the guest's invoke gets TPM_RC_COMMAND_SIZE.
+ */
 static void test_smaller_b(void)
 {
-    static const uint32_t big = 6000;
+    static const uint32_t big = 8000;
     g_autoptr(TPMEmu) emu_src = NULL;
     g_autoptr(TPMEmu) emu_dst = NULL;
     g_autoptr(GError) err = NULL;
     g_autoptr(GByteArray) cmd = NULL, got = NULL, first = NULL;
+    g_autoptr(GByteArray) rsp = NULL;
     g_autofree char *uri = NULL, *desc = NULL, *status = NULL;
+    unsigned calls;
     VM *src, *dst;
 
     emu_src = tpm_emu_start(8192, &err);
@@ -1542,6 +1551,7 @@ static void test_smaller_b(void)
     put_be32(cmd->data + 2, big);
     crb_begin(src);
     upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 0);
+    upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 1);
 
     uri = g_strdup_printf("unix:%s/mig.sock", src->p->dir);
     dst = vm_start_incoming("", emu_dst, uri);
@@ -1552,12 +1562,31 @@ static void test_smaller_b(void)
     vm_stop(dst);
     vm_resume_after_refusal(src);
 
-    /* The source completes the 6000-byte command through its own TPM. */
-    upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 1);
+    /* The source completes the 8000-byte command through its own TPM. */
+    upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 2);
     crb_wait_done(src);
     first = window_read(src, TPM_CRB_DATA_BUFFER_SIZE);
     got = download_rest(src, TPM_CRB_DATA_BUFFER_SIZE, first);
     g_assert_cmpmem(got->data, got->len, cmd->data, cmd->len);
+
+    /* One chunk of it: the destination takes it as a refused command. */
+    crb_begin(src);
+    upload_piece(src, cmd, TPM_CRB_DATA_BUFFER_SIZE, 0);
+    g_free(status);
+    g_free(uri);
+    uri = g_strdup_printf("unix:%s/mig2.sock", src->p->dir);
+    dst = vm_start_incoming("", emu_dst, uri);
+    vm_migrate(src, uri);
+    status = vm_wait_migration(dst, NULL);
+    g_assert_cmpstr(status, ==, "completed");
+    calls = tpm_emu_command_count(emu_dst);
+    upload_piece(dst, cmd, TPM_CRB_DATA_BUFFER_SIZE, 1);
+    upload_piece(dst, cmd, TPM_CRB_DATA_BUFFER_SIZE, 2);
+    crb_wait_done(dst);
+    rsp = window_read(dst, 10);
+    g_assert_cmphex(ldl_be_p(rsp->data + 6), ==, 0x142);
+    g_assert_cmpuint(tpm_emu_command_count(emu_dst), ==, calls);
+    vm_stop(dst);
     vm_stop(src);
 }
 
