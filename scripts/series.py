@@ -120,8 +120,49 @@ def cmd_mail(repo, outdir):
     text = text.replace('*** BLURB HERE ***', blurb.strip())
     with open(cover, 'w') as f:
         f.write(text)
+    sign_mails(outdir)
     for name in sorted(os.listdir(outdir)):
         print(os.path.join(outdir, name))
+
+
+def git_identity():
+    """'Name <email>' from git's user.name and user.email, or None."""
+    values = []
+    for key in ('user.name', 'user.email'):
+        r = subprocess.run(['git', '-C', SRC, 'config', key],
+                           capture_output=True, text=True)
+        values.append(r.stdout.strip())
+    if not all(values):
+        return None
+    return '%s <%s>' % tuple(values)
+
+
+def sign_mails(outdir):
+    """
+    The mails go out from whoever runs this, with their Signed-off-by
+    (git's user.name and user.email); without an identity they stay
+    unsigned, and this says so.
+    """
+    ident = git_identity()
+    if not ident:
+        sys.stderr.write('series: git user.name or user.email is not set: '
+                         'the mails are not signed\n')
+        return
+    for name in sorted(os.listdir(outdir)):
+        path = os.path.join(outdir, name)
+        with open(path) as f:
+            head, sep, rest = f.read().partition('\n---\n')
+        lines = head.split('\n')
+        for i, line in enumerate(lines):
+            if line.startswith('From: '):
+                lines[i] = 'From: ' + ident
+                break
+        head = '\n'.join(lines)
+        if not name.startswith('0000-'):
+            head = head.rstrip('\n') + '\n\nSigned-off-by: ' + ident
+        with open(path, 'w') as f:
+            f.write(head + sep + rest)
+    sys.stderr.write('series: mails from and signed off by %s\n' % ident)
 
 
 def main(argv):
