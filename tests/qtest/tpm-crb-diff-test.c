@@ -1,4 +1,7 @@
 /*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright (c) 2026 The tpm-crb-chunk authors
+ *
  * qtest: differential test of tpm-crb without chunking against stock
  * QEMU: the same base without the series (QEMU 10.2.2, TPM_CRB_STOCK_QEMU,
  * on pc-q35-10.2, both with the qtest accelerator) and Debian 12's QEMU (7.2)
@@ -27,10 +30,6 @@
  * - "oversized-response" (the bounded backend read) and "reset-restart"
  *   (a reset whose TPM start fails) need a misbehaving swtpm; they are
  *   covered by tpm-crb-abi-test and tpm-crb-fault-test, not here.
- *
- * Copyright (c) 2026 The tpm-crb-chunk authors
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
