@@ -655,6 +655,8 @@ static void step_reset(Run *run)
     for (int i = 0; i < 2; i++) {
         qtest_qmp_assert_success(run->side[i].qts,
                                  "{'execute': 'system_reset'}");
+        /* The main loop resets after the reply: wait until it has. */
+        qtest_qmp_eventwait(run->side[i].qts, "RESET");
     }
 }
 
